@@ -1,0 +1,18 @@
+"""A question-answering assistant over news articles, with verified quoted citations."""
+
+from assistant.api import Assistant
+from assistant.errors import AssistantError, InputError, StoreError, StoreVersionError
+from assistant.schema import Answer, Article, Citation, Filters, IngestReport
+
+__all__ = [
+    "Answer",
+    "Article",
+    "Assistant",
+    "AssistantError",
+    "Citation",
+    "Filters",
+    "IngestReport",
+    "InputError",
+    "StoreError",
+    "StoreVersionError",
+]

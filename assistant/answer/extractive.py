@@ -1,0 +1,125 @@
+"""Extractive answering: rank the sentences of retrieved passages and answer with the best.
+
+No library in the stack ranks sentences for a question offline (there is no cross-encoder on
+PyPI that ships its weights), so the score is a weighted sum of measurable signals, each one
+justified on the seed question set:
+
+- ``dense``: cosine between the question and the sentence (vectors stored at ingest);
+- ``lexical``: share of the question's content terms (IDF-weighted over the candidates) that the
+  sentence holds; a term no candidate holds counts against every sentence, which is what makes
+  off-topic questions score low;
+- ``kind``: the sentence holds what the question type wants (a count, a date, a name, a place);
+- ``aggregate``: a penalty on combined figures ("together killed 353") unless a total is asked for;
+- ``passage``: the fused retrieval score of the chunk the sentence sits in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer.question import Question, stems
+from assistant.retrieve import Passage
+from assistant.store.corpus import SentenceRow, sentence_index
+
+
+@dataclass(frozen=True)
+class Weights:
+    dense: float = 1.0
+    lexical: float = 0.6
+    kind: float = 0.25
+    aggregate: float = 0.3
+    passage: float = 0.15
+
+
+@dataclass(frozen=True)
+class Candidate:
+    row: SentenceRow
+    score: float  # ranks candidates: all signals
+    relevance: float  # decides abstention: topical match only (dense and lexical)
+    dense: float
+    lexical: float
+    kind: bool
+
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DATE = re.compile(
+    rf"\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b|\b(?:19|20)\d\d\b|\b{_WEEKDAY}\b|"
+    rf"\b(?:last|next|this) (?:week|month|year)\b|\b(?:end|beginning|start|middle) of {_MONTH}\b|"
+    rf"\b{_MONTH}\b(?= \d{{4}}| this| last)|\byesterday\b|\btoday\b",
+)
+_NUMBER_WORDS = (
+    r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|hundreds|thousand|thousands|dozens?|million|millions"
+)
+_COUNT = re.compile(rf"\b\d[\d,]*(?:\.\d+)?\b|\b(?:{_NUMBER_WORDS})\b", re.I)
+_NAME = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|President|Minister|Secretary|Prime Minister|King|Queen|General)\.?\s+)"
+    r"?\b[A-Z][a-z]+(?:[ -](?:al-|de |bin )?[A-Z][a-z]+)+\b|\b(?:Mr|Mrs|Ms|Dr)\.? [A-Z][a-z]+"
+)
+_PLACE = re.compile(r"\b(?:in|at|from|to|over|near|of)\s+(?:the\s+)?[A-Z][a-z]+")
+_AGGREGATE = re.compile(r"\b(?:together|combined|in total|altogether|a total of|in all)\b", re.I)
+
+
+def has_count(text: str) -> bool:
+    """A number that counts something, not a year or a day of a date."""
+    without_dates = _DATE.sub(" ", text)
+    return bool(_COUNT.search(without_dates))
+
+
+def matches_kind(kind: str, text: str) -> bool:
+    if kind == "number":
+        return has_count(text)
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "person":
+        return bool(_NAME.search(text))
+    if kind == "place":
+        return bool(_PLACE.search(text))
+    return False
+
+
+def rank(
+    question: Question,
+    vector: list[float],
+    passages: list[Passage],
+    rows: list[SentenceRow],
+    weights: Weights = Weights(),
+) -> list[Candidate]:
+    """Score every candidate sentence; best first."""
+    if not rows:
+        return []
+    fused = {}
+    top_fused = max(p.fused for p in passages)
+    for p in passages:
+        for i in p.sentence_range:
+            fused[(p.article_id, i)] = p.fused / top_fused
+    sims = np.asarray([r.vector for r in rows], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+    terms = [set(stems(r.text)) for r in rows]
+    df = Counter(t for ts in terms for t in ts)
+    n = len(rows)
+    idf = {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in question.terms}
+    total_idf = sum(idf.values()) or 1.0
+    candidates = []
+    for row, sim, ts in zip(rows, sims.tolist(), terms, strict=False):
+        lexical = sum(w for t, w in idf.items() if t in ts) / total_idf
+        kind = question.kind != "other" and matches_kind(question.kind, row.text)
+        aggregate = question.kind == "number" and not question.wants_total and _AGGREGATE.search(row.text)
+        index = sentence_index(row.sentence_id)
+        relevance = weights.dense * sim + weights.lexical * lexical
+        score = (
+            relevance
+            + weights.kind * kind
+            - weights.aggregate * bool(aggregate)
+            + weights.passage * fused.get((row.article_id, index), 0.0)
+        )
+        candidates.append(Candidate(row, score, relevance, sim, lexical, kind))
+    return sorted(candidates, key=lambda c: c.score, reverse=True)

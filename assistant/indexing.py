@@ -1,0 +1,159 @@
+"""Ingestion end to end: files -> clean articles -> sentences and chunks -> vectors -> store.
+
+Articles are processed in batches so the model encodes many sentences per call (its throughput
+is what bounds ingestion) and Chroma receives few, large writes. Each sentence is encoded once; a
+chunk's vector is the normalized mean of its sentences' vectors, the same mean pooling the model
+applies to tokens, so chunk and sentence search cost one encode of the text, not two.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from assistant.config import Settings
+from assistant.embed import Embedder
+from assistant.ingest.chunk import plan_chunks
+from assistant.ingest.clean import Cleaned, clean
+from assistant.ingest.formats import RawDoc, parse
+from assistant.ingest.read import ReadError, iter_files, read_text
+from assistant.ingest.sentences import sentence_spans
+from assistant.schema import Article, IngestReport
+from assistant.store.corpus import CorpusStore, Entry, SentenceRow, make_chunk_node, sentence_id
+
+log = logging.getLogger(__name__)
+
+# (files done, files total) -> None; the web UI passes one to show progress.
+Progress = Callable[[int, int], None]
+
+BATCH_ARTICLES = 64
+
+
+@dataclass
+class _Pending:
+    cleaned: Cleaned
+    origin: str
+    replaces: list[str]
+
+
+class Indexer:
+    def __init__(self, settings: Settings, embedder: Embedder, store: CorpusStore) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._store = store
+
+    def ingest(self, paths: Iterable[str | Path], progress: Progress | None = None) -> IngestReport:
+        """Ingest files and folders. Failures are reported per file (or JSONL line); what was in
+        the store before is never lost: an article is replaced only once its successor is ready."""
+        report = IngestReport()
+        files = list(iter_files(paths))
+        batch: list[_Pending] = []
+        seen: set[str] = set()
+        bar = tqdm(files, desc="ingesting", unit="file", disable=not sys.stderr.isatty() or len(files) < 2)
+        for done, (origin, path, problem) in enumerate(bar, start=1):
+            if problem or path is None:
+                report.failed.append((origin, problem or "unreadable"))
+            else:
+                for doc in self._read(path, origin, report):
+                    self._stage(doc, report, batch, seen)
+            if len(batch) >= BATCH_ARTICLES:
+                self._flush(batch, report)
+            if progress:
+                progress(done, len(files))
+        self._flush(batch, report)
+        return report
+
+    def _read(self, path: Path, origin: str, report: IngestReport) -> list[RawDoc]:
+        try:
+            text = read_text(path, int(self._settings.max_file_mb * 1_000_000))
+            docs, failed = parse(path, text)
+        except ReadError as exc:
+            report.failed.append((origin, str(exc)))
+            return []
+        except OSError as exc:
+            report.failed.append((origin, f"can't read file ({exc.strerror or exc})"))
+            return []
+        report.failed.extend(failed)
+        return docs
+
+    def _stage(self, doc: RawDoc, report: IngestReport, batch: list[_Pending], seen: set[str]) -> None:
+        cleaned = clean(doc)
+        if not cleaned.text.strip():
+            report.failed.append((doc.origin, "no article text left after cleaning"))
+            return
+        if cleaned.note:
+            report.notes.append((doc.origin, cleaned.note))
+            log.info("%s: %s", doc.origin, cleaned.note)
+        if cleaned.article_id in seen or self._store.get([cleaned.article_id]):
+            report.skipped.append(cleaned.article_id)
+            return
+        seen.add(cleaned.article_id)
+        replaces = self._store.ids_with_url(cleaned.url) if cleaned.url else []
+        batch.append(_Pending(cleaned, doc.origin, replaces))
+
+    def _flush(self, batch: list[_Pending], report: IngestReport) -> None:
+        if not batch:
+            return
+        entries = self._entries(batch)
+        self._store.write(entries)
+        stale = [old for p in batch for old in p.replaces if old != p.cleaned.article_id]
+        if stale:
+            self._store.delete(stale)
+        for p in batch:
+            (report.updated if p.replaces else report.added).append(p.cleaned.article_id)
+        batch.clear()
+
+    def _entries(self, batch: list[_Pending]) -> list[Entry]:
+        """Split, encode (one model call for the whole batch) and assemble store entries."""
+        plans = []
+        texts: list[str] = []
+        for p in batch:
+            text = p.cleaned.text
+            spans = sentence_spans(text)
+            plans.append((spans, plan_chunks(text, spans, self._settings.chunk_tokens)))
+            texts.extend(text[s.start : s.end] for s in spans)
+        vectors = np.asarray(self._embedder.texts(texts), dtype=np.float32)
+        entries = []
+        offset = 0
+        for p, (spans, chunks) in zip(batch, plans, strict=False):
+            c = p.cleaned
+            article = Article(
+                article_id=c.article_id,
+                title=c.title,
+                source=c.source,
+                published=c.published,
+                url=c.url,
+                dateline=c.dateline,
+                text=c.text,
+                origin=p.origin,
+                chunks=len(chunks),
+            )
+            own = vectors[offset : offset + len(spans)]
+            offset += len(spans)
+            sentences = [
+                SentenceRow(
+                    sentence_id(c.article_id, i),
+                    c.article_id,
+                    s.start,
+                    s.end,
+                    c.text[s.start : s.end],
+                    v.tolist(),
+                )
+                for i, (s, v) in enumerate(zip(spans, own, strict=False))
+            ]
+            nodes = []
+            for index, plan in enumerate(chunks):
+                mean = own[list(plan.sentences)].mean(axis=0)
+                mean /= np.linalg.norm(mean) or 1.0
+                members = range(plan.sentences[0], plan.sentences[-1] + 1)
+                nodes.append(
+                    make_chunk_node(article, index, plan.span.start, plan.span.end, members, mean.tolist())
+                )
+            entries.append(Entry(article=article, chunks=nodes, sentences=sentences))
+        return entries

@@ -1,0 +1,65 @@
+"""Finding input files and decoding them to text, with clear reasons when that is impossible."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
+
+
+class ReadError(Exception):
+    """A file that can't be read as an article; the message says why, for the ingest report."""
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[str, Path | None, str | None]]:
+    """Yield ``(origin, path, None)`` for each supported file, or ``(origin, None, reason)``.
+
+    Folders are walked recursively in sorted order; unsupported files inside a folder are passed
+    over silently (a folder of scraped pages holds images and such), but a file named directly
+    with an unsupported suffix is reported.
+    """
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            yield str(raw), None, "no such file or folder"
+        elif path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith("."):
+                    yield str(child), child, None
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield str(path), path, None
+        else:
+            supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+            yield str(path), None, f"unsupported file type {path.suffix or '(none)'!r}; use {supported}"
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    """Read and decode ``path``; refuse files over ``max_bytes``, binaries and undecodable bytes."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ReadError(
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
+            "(raise ASSISTANT_MAX_FILE_MB to allow it)"
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise ReadError("file is empty")
+    return decode(data)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 first (it is strict, so a success is almost surely right), else the best detected
+    charset. Text with NUL bytes or no plausible charset is treated as binary."""
+    if b"\x00" in data[:8192]:
+        raise ReadError("binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data[:1_000_000]).best()
+    if best is None:
+        raise ReadError("binary or undecodable file, not text")
+    return data.decode(best.encoding, errors="replace")

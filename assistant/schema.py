@@ -1,0 +1,105 @@
+"""The records that cross room boundaries: articles, their spans, answers and reports.
+
+Plain frozen dataclasses so every surface (Python API, CLI JSON, HTTP, UI) shares one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned article. ``text`` is the clean text that every citation offset points into."""
+
+    article_id: str
+    title: str | None
+    source: str | None
+    published: str | None  # ISO 8601 date, e.g. "2015-11-18"
+    url: str | None
+    dateline: str | None  # place of the dateline ("PARIS"), when the text opens with one
+    text: str
+    origin: str | None = None  # the file (and line) it was loaded from
+    chunks: int = 0
+
+    def to_dict(self, with_text: bool = True) -> dict:
+        data = asdict(self)
+        if not with_text:
+            data.pop("text")
+        return data
+
+
+@dataclass(frozen=True)
+class Span:
+    """A ``[start, end)`` character range in an article's clean text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional metadata filters on retrieval: exact source, published date range (inclusive)."""
+
+    source: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.source, self.date_from, self.date_to))
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote: ``article.text[start:end] == quote`` is checked before it is returned."""
+
+    quote: str
+    article_id: str
+    title: str | None
+    source: str | None
+    published: str | None
+    url: str | None
+    start: int
+    end: int
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    question: str = ""  # the standalone question that was answered (after follow-up resolution)
+
+    def to_dict(self) -> dict:
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass
+class IngestReport:
+    """What one ``ingest`` call did. Ids for articles; ``failed`` holds ``(origin, reason)``."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    # (origin, note): things done to the input the user should be able to see, such as dropped
+    # page boilerplate.
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "failed": [{"origin": o, "reason": r} for o, r in self.failed],
+            "notes": [{"origin": o, "note": n} for o, n in self.notes],
+        }

@@ -1,0 +1,2 @@
+"""Where data lives: Chroma (embedded or server) for articles, chunks and sentence vectors, and the
+keyword index derived from them. The only code that knows about storage."""
