@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from assistant.answering import Answerer
 from assistant.chat import Chat, condense
 from assistant.config import Settings
-from assistant.embed import Embedder
+from assistant.embed import load_embedder
 from assistant.errors import InputError
 from assistant.indexing import Indexer, Progress
 from assistant.schema import Answer, Article, Filters, IngestReport
@@ -24,11 +25,9 @@ class Assistant:
     """
 
     def __init__(self, store_dir: str | Path | None = None, settings: Settings | None = None) -> None:
-        base = settings or Settings.from_env()
-        self.settings = Settings.from_env(
-            env={}, **{**base.__dict__, "store_dir": store_dir or base.store_dir}
-        )
-        self._embedder = Embedder(self.settings.embed_model, self.settings.embed_batch_size)
+        settings = settings or Settings.from_env()
+        self.settings = replace(settings, store_dir=Path(store_dir)) if store_dir else settings
+        self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
         self._store = CorpusStore(self.settings, self.settings.embed_model, self._embedder.dim)
         keyword_dir = None if self.settings.chroma_url else self.settings.store_dir / "keyword_index"
         self._keyword = KeywordIndex(self._store, keyword_dir)

@@ -8,6 +8,7 @@ local path, or a name already in the local Hugging Face cache.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -58,3 +59,9 @@ class Embedder:
 
     def question(self, text: str) -> list[float]:
         return self._model.get_query_embedding(text)
+
+
+@lru_cache(maxsize=4)
+def load_embedder(model: str, batch_size: int = 64) -> Embedder:
+    """One loaded model per process and name: Assistants (and tests) opening several stores share it."""
+    return Embedder(model, batch_size)
