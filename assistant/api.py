@@ -42,6 +42,10 @@ class Assistant:
             paths = [paths]
         return self._indexer.ingest(paths, progress)
 
+    def ingest_records(self, records: list[dict], origin: str = "records") -> IngestReport:
+        """Add articles given as dicts with the fields of a .jsonl line (text, title, url, ...)."""
+        return self._indexer.ingest_records(records, origin)
+
     def ask(
         self,
         question: str,

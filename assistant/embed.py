@@ -15,9 +15,12 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding  # noqa: E402
+from transformers.utils import logging as transformers_logging  # noqa: E402
 
 from assistant.config import DEFAULT_EMBED_MODEL  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
+
+transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
 
 _DEFAULT_ALIASES = {DEFAULT_EMBED_MODEL, f"sentence-transformers/{DEFAULT_EMBED_MODEL}"}
 

@@ -21,7 +21,7 @@ from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.ingest.chunk import plan_chunks
 from assistant.ingest.clean import Cleaned, clean
-from assistant.ingest.formats import RawDoc, parse
+from assistant.ingest.formats import RawDoc, from_record, parse
 from assistant.ingest.read import ReadError, iter_files, read_text
 from assistant.ingest.sentences import sentence_spans
 from assistant.schema import Article, IngestReport
@@ -66,6 +66,22 @@ class Indexer:
                 self._flush(batch, report)
             if progress:
                 progress(done, len(files))
+        self._flush(batch, report)
+        return report
+
+    def ingest_records(self, records: list[dict], origin: str) -> IngestReport:
+        """Ingest articles given as JSON-like records (the fields a .jsonl line may hold)."""
+        report = IngestReport()
+        batch: list[_Pending] = []
+        seen: set[str] = set()
+        for n, record in enumerate(records, start=1):
+            doc = from_record(record, f"{origin}:{n}")
+            if isinstance(doc, str):
+                report.failed.append((f"{origin}:{n}", doc))
+            else:
+                self._stage(doc, report, batch, seen)
+            if len(batch) >= BATCH_ARTICLES:
+                self._flush(batch, report)
         self._flush(batch, report)
         return report
 

@@ -109,15 +109,22 @@ def _parse_jsonl(text: str, origin: str) -> tuple[list[RawDoc], list[tuple[str, 
         except json.JSONDecodeError as exc:
             failed.append((where, f"line is not valid JSON ({exc.msg})"))
             continue
-        if not isinstance(record, dict):
-            failed.append((where, "line is not a JSON object"))
-            continue
-        values = {k: _first_str(record, names) for k, names in _JSON_FIELDS.items()}
-        if not values["text"]:
-            failed.append((where, f"no article text (expected one of {', '.join(_JSON_FIELDS['text'])})"))
-            continue
-        docs.append(RawDoc(origin=where, **values))
+        doc = from_record(record, where)
+        if isinstance(doc, str):
+            failed.append((where, doc))
+        else:
+            docs.append(doc)
     return docs, failed
+
+
+def from_record(record: object, origin: str) -> RawDoc | str:
+    """A JSON object -> RawDoc, or the reason it can't be one."""
+    if not isinstance(record, dict):
+        return "line is not a JSON object"
+    values = {k: _first_str(record, names) for k, names in _JSON_FIELDS.items()}
+    if not values["text"]:
+        return f"no article text (expected one of {', '.join(_JSON_FIELDS['text'])})"
+    return RawDoc(origin=origin, **values)
 
 
 def _first_str(record: dict, names: tuple[str, ...]) -> str | None:

@@ -23,6 +23,7 @@ from assistant.schema import Filters
 from assistant.store.corpus import CorpusStore, to_metadata_filters
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
 class KeywordIndex:

@@ -1,0 +1,179 @@
+"""The terminal surface: ``assistant ingest|ask|articles|delete|eval``.
+
+Errors print one line on stderr and exit non-zero; a traceback only with ASSISTANT_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from datetime import date
+
+from assistant.errors import AssistantError
+from assistant.schema import Answer, Filters, IngestReport
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except (AssistantError, ValueError, OSError) as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        return _fail(exc, unexpected=True)
+
+
+def _fail(exc: Exception, unexpected: bool = False) -> int:
+    if os.environ.get("ASSISTANT_DEBUG") == "1":
+        raise exc
+    prefix = "unexpected error" if unexpected else "error"
+    print(f"{prefix}: {str(exc) or type(exc).__name__}", file=sys.stderr)
+    return 1
+
+
+def _assistant(args: argparse.Namespace):
+    from assistant.api import Assistant  # heavy (loads torch); imported only when needed
+
+    return Assistant(store_dir=args.store)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    if args.if_empty and assistant.articles():
+        print(f"store already holds {len(assistant.articles())} articles; nothing ingested")
+        return 0
+    report = assistant.ingest(args.paths)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_report(report)
+    return 1 if report.failed and not (report.added or report.updated or report.skipped) else 0
+
+
+def _print_report(report: IngestReport) -> None:
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, "
+        f"skipped {len(report.skipped)} (already loaded), failed {len(report.failed)}"
+    )
+    for origin, reason in report.failed:
+        print(f"  failed  {origin}: {reason}")
+    for origin, note in report.notes:
+        print(f"  note    {origin}: {note}")
+
+
+def _ask(args: argparse.Namespace) -> int:
+    filters = Filters(source=args.source, date_from=args.date_from, date_to=args.date_to)
+    answer = _assistant(args).ask(args.question, top_k=args.top_k, filters=filters)
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _print_answer(answer: Answer) -> None:
+    print(answer.text)
+    for n, c in enumerate(answer.citations, start=1):
+        where = ", ".join(x for x in (c.title, c.source, c.published) if x) or c.article_id
+        print(f"\n[{n}] {where}  (article {c.article_id}, characters {c.start}-{c.end})")
+        if c.url:
+            print(f"    {c.url}")
+
+
+def _articles(args: argparse.Namespace) -> int:
+    articles = _assistant(args).articles()
+    if args.json:
+        print(json.dumps([a.to_dict(with_text=False) for a in articles], indent=2, ensure_ascii=False))
+        return 0
+    if not articles:
+        print("no articles loaded")
+    for a in articles:
+        title = a.title or (a.text[:60] + "…")
+        day = a.published or "----------"
+        print(f"{a.article_id}  {day}  {a.source or '-':<16} {a.chunks:>3} chunks  {title}")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    _assistant(args).delete(args.article_id)
+    print(f"deleted {args.article_id}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from assistant.evaluate import evaluate, load_cases
+
+    cases, articles = load_cases(args.qa_file)
+    assistant = _assistant(args)
+    if args.corpus:
+        assistant.ingest([args.corpus])
+    if articles:
+        assistant.ingest_records(articles)
+    bar = tqdm(total=len(cases), desc="evaluating", unit="q", disable=not sys.stderr.isatty())
+    report = evaluate(
+        cases,
+        lambda case: assistant.ask(case.question, history=case.history),
+        assistant.article,
+        progress=lambda done, total: bar.update(1),
+    )
+    bar.close()
+    if args.json:
+        print(json.dumps({"metrics": report.metrics, "failures": report.failures}, indent=2))
+    else:
+        print(report.table())
+    return 0
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2015-11-18") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Ask questions about news articles.")
+    parser.add_argument("--store", help="store directory (default: ASSISTANT_STORE_DIR or ./index_store)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add article files or folders (.txt .md .html .jsonl)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--if-empty", action="store_true", help="only ingest when the store holds no articles")
+    p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("ask", help="ask a question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--top-k", type=int, default=None, help="passages to retrieve")
+    p.add_argument("--source", help="only articles from this source")
+    p.add_argument("--from", dest="date_from", type=_day, help="only articles published on or after")
+    p.add_argument("--to", dest="date_to", type=_day, help="only articles published on or before")
+    p.set_defaults(run=_ask)
+
+    p = sub.add_parser("articles", help="list loaded articles")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_articles)
+
+    p = sub.add_parser("delete", help="remove an article and its chunks")
+    p.add_argument("article_id")
+    p.set_defaults(run=_delete)
+
+    p = sub.add_parser("eval", help="measure answer quality on a QA file (JSON/JSONL or SQuAD v2)")
+    p.add_argument("qa_file")
+    p.add_argument("--corpus", help="ingest this path first")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_eval)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
