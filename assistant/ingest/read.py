@@ -59,7 +59,12 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data[:1_000_000]).best()
-    if best is None:
+    matches = list(from_bytes(data[:1_000_000]))
+    if not matches:
         raise ReadError("binary or undecodable file, not text")
-    return data.decode(best.encoding, errors="replace")
+    best = matches[0]
+    # Short Western text fits several code pages equally well; among equals take windows-1252,
+    # the legacy default of the web (WHATWG encoding standard), which also covers Latin-1.
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    western = next((m for m in tied if "cp1252" in m.could_be_from_charset), None)
+    return data.decode((western or best).encoding, errors="replace")

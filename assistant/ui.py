@@ -1,0 +1,352 @@
+"""The Gradio pages: the full web chat (chat, filters, examples, an Articles tab) and /widget.
+
+Every handler goes through the one ``Assistant`` of the process. Messages in the chat are HTML built
+by ``assistant.render`` (article text escaped there); errors show as a friendly line in the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.api import Assistant
+from assistant.errors import AssistantError, InputError
+from assistant.ingest.read import SUPPORTED_SUFFIXES
+from assistant.render import (
+    FileResult,
+    article_label,
+    render_answer,
+    render_articles,
+    render_error,
+    render_ingest_report,
+    render_note,
+    render_pending,
+    render_question,
+)
+from assistant.schema import Answer, Article, Filters
+
+log = logging.getLogger(__name__)
+
+ALL_SOURCES = "All sources"
+GENERIC_ERROR = "Something went wrong on our side while answering. Please try again."
+# Questions the seed article answers; shown as examples when it is loaded.
+SEED_EXAMPLES = [
+    "How many died in the Sinai crash?",
+    "How many people died in the Paris attacks?",
+    "How many EU member states agreed to France's request for help?",
+]
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# ---------------------------------------------------------------- helpers shared with the HTTP API
+
+
+def sanitize_filename(name: str) -> str:
+    """A safe base name for an uploaded file: no folders, no '..', only [A-Za-z0-9._-]."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = _UNSAFE_NAME.sub("_", stem).strip("._")[:80] or "upload"
+    suffix = _UNSAFE_NAME.sub("", suffix)[:10]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def check_suffix(name: str) -> None:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise InputError(f"{name}: unsupported file type {suffix or '(none)'!r}; use {supported}")
+
+
+def ingest_files(
+    assistant: Assistant,
+    files: Iterable[tuple[str, Path]],
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[FileResult]:
+    """Ingest saved uploads one file at a time, so each gets its own report line.
+
+    ``files`` holds (name shown to the user, saved path). ``progress(done, total, name)``.
+    """
+    files = list(files)
+    results = []
+    for n, (name, path) in enumerate(files):
+        if progress:
+            progress(n, len(files), name)
+        result = FileResult(name)
+        try:
+            report = assistant.ingest([path])
+        except AssistantError as exc:
+            result.failed.append(str(exc))
+        else:
+            result.added, result.updated, result.skipped = report.added, report.updated, report.skipped
+            result.failed = [reason for _, reason in report.failed]
+            result.notes = [note for _, note in report.notes]
+        results.append(result)
+    if progress:
+        progress(len(files), len(files), "")
+    return results
+
+
+def parse_filters(source: str | None, date_from: str | None, date_to: str | None) -> Filters:
+    def day(value: str | None, what: str) -> date | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"the {what} date {value!r} is not a date like 2015-11-18") from None
+
+    source = None if not source or source == ALL_SOURCES else source
+    return Filters(source=source, date_from=day(date_from, "from"), date_to=day(date_to, "to"))
+
+
+def answer_html(assistant: Assistant, answer: Answer) -> str:
+    articles: dict[str, Article] = {}
+    for c in answer.citations:
+        if c.article_id not in articles:
+            try:
+                articles[c.article_id] = assistant.article(c.article_id)
+            except AssistantError:
+                pass  # deleted meanwhile: the citation shows without its paragraph
+    return render_answer(answer, articles)
+
+
+def example_questions(articles: list[Article]) -> list[str]:
+    """Examples for the loaded corpus: known-good ones for the seed article, else from datelines."""
+    if any(a.source == "Dawn" and a.published == "2015-11-18" for a in articles):
+        return SEED_EXAMPLES
+    examples = []
+    for a in articles[:3]:
+        if a.dateline:
+            examples.append(f"What happened in {a.dateline.title()}?")
+        elif a.title:
+            examples.append(f"What is known about {a.title.rstrip('.?!')}?")
+    return list(dict.fromkeys(examples))
+
+
+# ------------------------------------------------------------------------------------------ pages
+
+
+def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
+    """The chat itself: messages, input, send and clear; filters unless ``compact``.
+
+    Returns the source filter (None when compact) so the Articles tab can update its choices.
+    """
+    chatbot = gr.Chatbot(
+        elem_id="chat",
+        label="Chat",
+        show_label=False,
+        height=420 if compact else 560,
+        sanitize_html=True,
+        latex_delimiters=[],
+        feedback_options=None,
+        buttons=["copy"],
+        placeholder=(
+            "<div class='na-note'>Ask a question about the loaded news articles. "
+            "Every answer quotes the article it comes from.</div>"
+        ),
+    )
+    standalone = gr.State([])  # the standalone questions asked so far, for follow-ups
+    with gr.Row(equal_height=True):
+        question = gr.Textbox(
+            elem_id="question",
+            show_label=False,
+            placeholder="Ask about the news…",
+            scale=8,
+            max_lines=4,
+            submit_btn=False,
+            autofocus=not compact,
+        )
+        send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=80)
+    with gr.Row():
+        clear = gr.Button("New conversation", elem_id="clear", size="sm", variant="secondary")
+    if compact:
+        filters = []
+    else:
+        sources = sorted({a.source for a in assistant.articles() if a.source})
+        with gr.Accordion("Filters", open=False, elem_id="filters"):
+            with gr.Row():
+                source = gr.Dropdown(
+                    [ALL_SOURCES, *sources], value=ALL_SOURCES, label="Source", elem_id="source"
+                )
+                date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="date-from")
+                date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="date-to")
+        filters = [source, date_from, date_to]
+        examples = example_questions(assistant.articles())
+        if examples:
+            gr.Examples(examples=[[e] for e in examples], inputs=[question], label="Try asking")
+
+    def respond(message: str, messages: list, history: list[str], *filter_values):
+        messages = list(messages or [])
+        text = (message or "").strip()
+        if not text:
+            yield "", messages, history
+            return
+        messages.append({"role": "user", "content": render_question(text)})
+        yield "", [*messages, {"role": "assistant", "content": render_pending()}], history
+        try:
+            chosen = parse_filters(*filter_values) if filter_values else None
+            answer = assistant.ask(text, filters=chosen, history=history)
+            reply = answer_html(assistant, answer)
+            history = [*history, answer.question]
+        except AssistantError as exc:
+            reply = render_error(_sentence(str(exc)))
+        except Exception:
+            log.exception("answering %r failed", text)
+            reply = render_error(GENERIC_ERROR)
+        messages.append({"role": "assistant", "content": reply})
+        yield "", messages, history
+
+    inputs = [question, chatbot, standalone, *filters]
+    outputs = [question, chatbot, standalone]
+    send.click(respond, inputs, outputs, api_name="ask")
+    question.submit(respond, inputs, outputs, api_name=False)
+    clear.click(lambda: ([], [], ""), None, [chatbot, standalone, question], api_name="clear")
+    return None if compact else source
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    if not message:
+        return GENERIC_ERROR
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.Dropdown | None) -> None:
+    gr.Markdown("Add news articles as .txt, .md, .html or .jsonl files (one article per JSON line).")
+    upload = gr.File(
+        label="Article files",
+        file_count="multiple",
+        file_types=sorted(SUPPORTED_SUFFIXES),
+        type="filepath",
+        elem_id="upload",
+    )
+    add = gr.Button("Add articles", variant="primary", elem_id="add")
+    report = gr.HTML(elem_id="report")
+    gr.Markdown("### Loaded articles")
+    listing = gr.HTML(render_articles(assistant.articles()), elem_id="articles")
+    with gr.Row(equal_height=True):
+        chosen = gr.Dropdown(
+            choices=_article_choices(assistant), label="Article to delete", elem_id="delete-choice", scale=4
+        )
+        delete = gr.Button("Delete", variant="stop", elem_id="delete", scale=1, min_width=80)
+    status = gr.HTML(elem_id="delete-status")
+
+    def refreshed():
+        articles = assistant.articles()
+        sources = sorted({a.source for a in articles if a.source})
+        return (
+            render_articles(articles),
+            gr.update(choices=_article_choices(assistant, articles), value=None),
+            gr.update(choices=[ALL_SOURCES, *sources]),
+        )
+
+    def add_files(paths: list[str] | None, progress=gr.Progress()):  # noqa: B008 (Gradio's idiom)
+        if not paths:
+            return (render_note("Choose one or more files first."), *refreshed())
+        workdir = Path(tempfile.mkdtemp(prefix="assistant-upload-"))
+        try:
+            saved, early = [], []
+            for p in paths:
+                name = Path(p).name
+                result = FileResult(name)
+                try:
+                    check_suffix(name)
+                    if Path(p).stat().st_size > max_file_mb * 1024 * 1024:
+                        raise InputError(f"{name} is larger than the {max_file_mb:g} MB limit")
+                except InputError as exc:
+                    result.failed.append(_sentence(str(exc)))
+                    early.append(result)
+                    continue
+                target = workdir / f"{len(saved):03d}-{sanitize_filename(name)}"
+                shutil.copyfile(p, target)
+                saved.append((name, target))
+
+            def tick(done: int, total: int, name: str) -> None:
+                progress((done, total), desc=f"Adding {name}" if name else "Done", unit="files")
+
+            results = early + ingest_files(assistant, saved, tick)
+            html = render_ingest_report(results)
+        except Exception:
+            log.exception("adding uploaded files failed")
+            html = render_error("Adding the files failed on our side. Please try again.")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return (html, *refreshed())
+
+    def delete_article(article_id: str | None):
+        if not article_id:
+            return (render_note("Choose an article to delete."), *refreshed())
+        try:
+            label = next((lbl for lbl, i in _article_choices(assistant) if i == article_id), article_id)
+            assistant.delete(article_id)
+            message = render_note(f"Deleted {label}.")
+        except AssistantError as exc:
+            message = render_error(_sentence(str(exc)))
+        except Exception:
+            log.exception("deleting %s failed", article_id)
+            message = render_error("Deleting failed on our side. Please try again.")
+        return (message, *refreshed())
+
+    extra = [source_dropdown] if source_dropdown is not None else []
+    add.click(
+        lambda *a: add_files(*a)[: 3 + len(extra)],
+        [upload],
+        [report, listing, chosen, *extra],
+        api_name="add_articles",
+    )
+    delete.click(
+        lambda i: delete_article(i)[: 3 + len(extra)],
+        [chosen],
+        [status, listing, chosen, *extra],
+        api_name="delete_article",
+    )
+
+
+def _article_choices(assistant: Assistant, articles: list[Article] | None = None) -> list[tuple[str, str]]:
+    articles = assistant.articles() if articles is None else articles
+    return [
+        (f"{article_label(a.title, a.source, a.published, a.text)} ({a.article_id})", a.article_id)
+        for a in articles
+    ]
+
+
+def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
+    """The full web chat: a Chat tab (with filters and examples) and an Articles tab."""
+    with gr.Blocks(title="News Assistant", analytics_enabled=False) as demo:
+        gr.HTML(
+            "<div class='na-header'><h1>News Assistant</h1>"
+            "<p>Answers from your news articles, each claim quoted from its source.</p></div>"
+        )
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat-tab"):
+                source = _chat_section(assistant, compact=False)
+            with gr.Tab("Articles", id="articles-tab", elem_id="articles-tab"):
+                _articles_tab(assistant, max_file_mb, source)
+    demo.queue(default_concurrency_limit=8)
+    return demo
+
+
+def build_widget(assistant: Assistant) -> gr.Blocks:
+    """The chat alone, for embedding in other pages (no tabs, filters or header)."""
+    with gr.Blocks(title="News Assistant", analytics_enabled=False, fill_height=True) as widget:
+        _chat_section(assistant, compact=True)
+    widget.queue(default_concurrency_limit=8)
+    return widget
+
+
+HEADER_CSS = """
+.na-header h1 { font-size: 1.5rem; margin: .2rem 0 0 0; }
+.na-header p { margin: .1rem 0 .4rem 0; color: var(--body-text-color-subdued); }
+footer { display: none !important; }
+"""

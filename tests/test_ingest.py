@@ -1,0 +1,82 @@
+"""Loading and cleaning real inputs: the seed page, HTML, Markdown, JSONL, odd encodings."""
+
+from __future__ import annotations
+
+import json
+
+from assistant.ingest.clean import clean, iso_date
+from assistant.ingest.formats import parse
+from assistant.ingest.sentences import sentence_spans
+from tests.conftest import SEED
+
+
+def test_seed_article_boilerplate_is_dropped_and_metadata_read():
+    docs, failed = parse(SEED, SEED.read_text(encoding="utf-8"))
+    assert not failed
+    article = clean(docs[0])
+    assert article.text.startswith("PARIS: France and Russia carried out air strikes")
+    assert article.text.endswith("is the head of the snake.”")
+    for junk in ("Published in Dawn", "IMF’s projections", "Hepatitis crisis", "Editorial"):
+        assert junk not in article.text
+    assert article.source == "Dawn"
+    assert article.published == "2015-11-18"
+    assert article.dateline == "PARIS"
+    assert article.title is None  # the page gives none, and none is invented
+    assert "Published in Dawn, November 18th, 2015" in article.note
+
+
+def test_sentence_spans_are_exact_and_break_at_lines():
+    text = clean(parse(SEED, SEED.read_text(encoding="utf-8"))[0][0]).text
+    spans = sentence_spans(text)
+    pieces = [text[s.start : s.end] for s in spans]
+    assert "Paris invokes an EU treaty clause to ask for assistance in operations in Iraq and Syria" in pieces
+    assert any(p.startswith("In Moscow, the Kremlin acknowledged") and "224" in p for p in pieces)
+    assert all(p == p.strip() and p for p in pieces)
+
+
+def test_html_article_extracted_with_metadata(tmp_path):
+    page = tmp_path / "story.html"
+    page.write_text(
+        """<html><head><title>Floods hit the valley | Example News</title>
+        <meta property="og:site_name" content="Example News">
+        <meta property="article:published_time" content="2024-03-05T08:00:00Z">
+        <link rel="canonical" href="https://news.example.com/floods"></head>
+        <body><nav>Home | World | Sport</nav><article><h1>Floods hit the valley</h1>
+        <p>Heavy rain flooded the valley on Monday, forcing 3,000 residents from their homes.</p>
+        <p>Officials said the river rose four metres overnight and schools stayed closed.</p>
+        </article><footer>Copyright Example News</footer></body></html>""",
+        encoding="utf-8",
+    )
+    doc = parse(page, page.read_text())[0][0]
+    article = clean(doc)
+    assert "forcing 3,000 residents" in article.text
+    assert "Home | World" not in article.text
+    assert article.title == "Floods hit the valley"
+    assert article.published == "2024-03-05"
+    assert article.url == "https://news.example.com/floods"
+
+
+def test_markdown_heading_becomes_title(tmp_path):
+    md = tmp_path / "note.md"
+    md.write_text("# Port strike ends\n\nDock workers **returned** to work on [Friday](http://x).\n")
+    article = clean(parse(md, md.read_text())[0][0])
+    assert article.title == "Port strike ends"
+    assert article.text == "Dock workers returned to work on Friday."
+
+
+def test_jsonl_fields_and_bad_lines(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    good = {"headline": "Rates held", "body": "The central bank held rates at 5%.", "date": "2023-07-01"}
+    path.write_text(json.dumps(good) + "\n{not json\n" + json.dumps({"title": "no text"}) + "\n")
+    docs, failed = parse(path, path.read_text())
+    assert [d.title for d in docs] == ["Rates held"]
+    assert iso_date(docs[0].published) == "2023-07-01"
+    assert [origin for origin, _ in failed] == [f"{path}:2", f"{path}:3"]
+    assert "not valid JSON" in failed[0][1]
+
+
+def test_iso_date_forms():
+    assert iso_date("November 18th, 2015") == "2015-11-18"
+    assert iso_date("2015-11-18T10:00:00+05:00") == "2015-11-18"
+    assert iso_date("no date here") is None
+    assert iso_date(None) is None
