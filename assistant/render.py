@@ -115,8 +115,8 @@ def paragraph_around(text: str, start: int, end: int) -> tuple[str, str, str]:
     return before, text[start:end], after
 
 
-def _byline(source: str | None, published: str | None, url: str | None) -> str:
-    parts = [_text(p) for p in (source, display_date(published)) if p]
+def _byline(source: str | None, published: str | None, url: str | None, with_source: bool = True) -> str:
+    parts = [_text(p) for p in (source, display_date(published)) if p] if with_source else []
     link = safe_url(url)
     if link:
         host = urlsplit(link).netloc
@@ -131,7 +131,8 @@ def render_citation(number: int, citation: Citation, article: Article | None) ->
     label = article_label(
         citation.title, citation.source, citation.published, article.text if article else ""
     )
-    byline = _byline(citation.source, citation.published, citation.url)
+    # without a title the label already is "source · date"
+    byline = _byline(citation.source, citation.published, citation.url, with_source=bool(citation.title))
     head = (
         f'<summary><span class="na-num">{number}</span><span class="na-meta">'
         f'<span class="na-title">{_text(label)}</span>'

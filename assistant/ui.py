@@ -6,6 +6,7 @@ by ``assistant.render`` (article text escaped there); errors show as a friendly 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shutil
@@ -113,10 +114,9 @@ def answer_html(assistant: Assistant, answer: Answer) -> str:
     articles: dict[str, Article] = {}
     for c in answer.citations:
         if c.article_id not in articles:
-            try:
+            # an article deleted meanwhile: the citation shows without its paragraph
+            with contextlib.suppress(AssistantError):
                 articles[c.article_id] = assistant.article(c.article_id)
-            except AssistantError:
-                pass  # deleted meanwhile: the citation shows without its paragraph
     return render_answer(answer, articles)
 
 
@@ -167,19 +167,15 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
             autofocus=not compact,
         )
         send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=80)
-    with gr.Row():
-        clear = gr.Button("New conversation", elem_id="clear", size="sm", variant="secondary")
+        clear = gr.Button("New chat", elem_id="clear", variant="secondary", scale=1, min_width=80)
     if compact:
         filters = []
     else:
         sources = sorted({a.source for a in assistant.articles() if a.source})
-        with gr.Accordion("Filters", open=False, elem_id="filters"):
-            with gr.Row():
-                source = gr.Dropdown(
-                    [ALL_SOURCES, *sources], value=ALL_SOURCES, label="Source", elem_id="source"
-                )
-                date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="date-from")
-                date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="date-to")
+        with gr.Accordion("Filters", open=False, elem_id="filters"), gr.Row():
+            source = gr.Dropdown([ALL_SOURCES, *sources], value=ALL_SOURCES, label="Source", elem_id="source")
+            date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="date-from")
+            date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="date-to")
         filters = [source, date_from, date_to]
         examples = example_questions(assistant.articles())
         if examples:

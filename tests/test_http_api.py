@@ -1,0 +1,183 @@
+"""The HTTP API against the real app (``python app.py``) on a free loopback port."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.webapp import WebApp
+
+SINAI = "How many died in the Sinai crash?"
+TOKEN = "test-token-123"
+
+
+@pytest.fixture(scope="module")
+def server():
+    app = WebApp(env={"ASSISTANT_API_TOKEN": TOKEN}).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as c:
+        yield c
+
+
+def test_healthz_and_docs(server, client):
+    assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"  # no token needed
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert {"/api/ask", "/api/articles", "/api/articles/{article_id}"} <= set(spec["paths"])
+
+
+def test_ask_returns_answer_json(client):
+    response = client.post("/api/ask", json={"question": SINAI})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"answer", "abstained", "citations"}
+    assert not body["abstained"] and "224" in body["answer"] and "[1]" in body["answer"]
+    quote = body["citations"][0]
+    assert "224" in quote["quote"] and quote["source"] == "Dawn" and quote["published"] == "2015-11-18"
+
+
+def test_ask_with_history_filters_and_top_k(client):
+    body = client.post(
+        "/api/ask",
+        json={
+            "question": "And in Paris?",
+            "history": [[SINAI, "... killing 224 people. [1]"]],
+            "top_k": 5,
+            "filters": {"source": "Dawn", "date_from": "2015-11-01", "date_to": "2015-11-30"},
+        },
+    ).json()
+    assert "129" in body["answer"], body
+    # a filter that excludes the only article leaves nothing to answer from
+    body = client.post("/api/ask", json={"question": SINAI, "filters": {"source": "Reuters"}}).json()
+    assert body["abstained"] and body["citations"] == []
+
+
+def test_abstains_on_uncovered_question(client):
+    body = client.post("/api/ask", json={"question": "Who won the 2018 football World Cup?"}).json()
+    assert body["abstained"] is True
+    assert "don't cover" in body["answer"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "words"),
+    [
+        ({"question": ""}, 400, "empty"),
+        ({"question": "   "}, 400, "empty"),
+        ({"question": "x" * 3000}, 400, "limit"),
+        ({"question": SINAI, "top_k": 0}, 422, "top_k"),
+        ({}, 422, "question"),
+        ({"question": 5}, 422, "question"),
+        ({"question": SINAI, "filters": {"date_from": "yesterday"}}, 422, "date_from"),
+    ],
+)
+def test_ask_bad_input_is_clear_4xx_json(client, payload, status, words):
+    response = client.post("/api/ask", json=payload)
+    assert response.status_code == status, response.text
+    assert words in response.json()["error"]
+    assert "Traceback" not in response.text
+
+
+def test_malformed_and_oversized_bodies(client):
+    response = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "error" in response.json()
+    response = client.post("/api/ask", json={"question": "x" * 100_000})
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+
+
+def test_token_required(server):
+    response = httpx.post(f"{server.url}/api/ask", json={"question": SINAI})
+    assert response.status_code == 401 and "token" in response.json()["error"]
+    response = httpx.get(f"{server.url}/api/articles", headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 401
+
+
+def test_upload_list_ask_delete(client, tmp_path):
+    text = (
+        "Glacier Park reopens after record snowfall\n\n"
+        "HELENA: Glacier National Park reopened its Going-to-the-Sun Road on Monday after crews "
+        "cleared 24 metres of snow, the park service said. The road had been closed for 211 days.\n"
+    )
+    response = client.post(
+        "/api/articles", files=[("files", ("../../glacier news.txt", text.encode(), "text/plain"))]
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["files"][0]["status"] == "added" and report["files"][0]["file"] == "../../glacier news.txt"
+    (article_id,) = report["added"]
+    listed = {a["article_id"]: a for a in client.get("/api/articles").json()}
+    assert listed[article_id]["title"] == "Glacier Park reopens after record snowfall"
+    assert "text" not in listed[article_id]
+
+    body = client.post("/api/ask", json={"question": "How long was the Going-to-the-Sun Road closed?"}).json()
+    assert "211 days" in body["answer"] and body["citations"][0]["article_id"] == article_id
+
+    # the same file again is skipped, not duplicated
+    again = client.post("/api/articles", files=[("files", ("glacier.txt", text.encode(), "text/plain"))])
+    assert again.json()["files"][0]["status"] == "skipped"
+
+    assert client.delete(f"/api/articles/{article_id}").json() == {"deleted": article_id}
+    assert article_id not in {a["article_id"] for a in client.get("/api/articles").json()}
+    missing = client.delete(f"/api/articles/{article_id}")
+    assert missing.status_code == 404 and "no article" in missing.json()["error"]
+
+
+def test_upload_errors(client):
+    response = client.post(
+        "/api/articles", files=[("files", ("evil.exe", b"MZ", "application/octet-stream"))]
+    )
+    assert response.status_code == 415 and "unsupported file type" in response.json()["error"]
+    response = client.post("/api/articles", data={"nothing": "here"})
+    assert response.status_code == 422 and "files" in response.json()["error"]
+    # a supported suffix whose content is not text is reported per file, not as a 500
+    response = client.post(
+        "/api/articles", files=[("files", ("binary.txt", bytes(range(256)) * 50, "text/plain"))]
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["files"][0]["status"] in {"failed", "added"}
+
+
+def test_cors_allows_loopback_origins_only_by_default(client):
+    ok = client.options(
+        "/api/ask",
+        headers={"Origin": "http://localhost:9999", "Access-Control-Request-Method": "POST"},
+    )
+    assert ok.headers.get("access-control-allow-origin") == "http://localhost:9999"
+    denied = client.options(
+        "/api/ask", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in denied.headers
+
+
+def test_twenty_concurrent_asks(server, client):
+    questions = [
+        (SINAI, "224"),
+        ("How many people died in the Paris attacks?", "129"),
+        ("How many EU member states agreed to France's request for help?", "28"),
+        ("In what year was the Lisbon Treaty that introduced the mutual assistance clause?", "2009"),
+    ] * 5
+
+    def one(item):
+        question, expected = item
+        start = time.perf_counter()
+        response = client.post("/api/ask", json={"question": question})
+        return time.perf_counter() - start, response, expected
+
+    client.post("/api/ask", json={"question": SINAI})  # warm
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, questions))
+    for _, response, expected in results:
+        assert response.status_code == 200, response.text
+        assert expected in response.json()["answer"]
+    latencies = sorted(r[0] for r in results)
+    p50 = statistics.median(latencies)
+    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    print(f"\n20 concurrent /api/ask: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")

@@ -1,0 +1,99 @@
+"""Start the real web app (``python app.py``) as a subprocess on a free loopback port, for tests.
+
+The store is a temp folder holding the seed article. ``WebApp.start`` waits for /healthz;
+``stop`` ends the subprocess (by its own pid) and removes the store.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class WebApp:
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    store: Path | None = None
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120.0) -> WebApp:
+        self.store = Path(tempfile.mkdtemp(prefix="webapp-store-"))
+        self.port = self.port or free_port()
+        env = {
+            **os.environ,
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "ASSISTANT_STORE_DIR": str(self.store),
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+        for name in ("ASSISTANT_API_TOKEN", "ASSISTANT_UI_AUTH", "ASSISTANT_ALLOWED_ORIGINS"):
+            if name not in self.env:
+                env.pop(name, None)
+        ingest = subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "ingest", str(SEED)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if ingest.returncode != 0:
+            raise RuntimeError(f"seeding the store failed:\n{ingest.stdout}\n{ingest.stderr}")
+        self.log_path = self.store / "app.log"
+        log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app.py exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"app.py did not answer /healthz within {timeout:.0f} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self.store is not None:
+            shutil.rmtree(self.store, ignore_errors=True)
