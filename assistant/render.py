@@ -45,6 +45,7 @@ CSS = """
 .na-source[open] .na-more { display: none; }
 .na-note { border-left: 3px solid #d9a400; padding: .2rem 0 .2rem .7rem; }
 .na-error { border-left: 3px solid #c0392b; padding: .2rem 0 .2rem .7rem; }
+.na-placeholder { color: var(--body-text-color-subdued); text-align: center; padding: 2rem 1rem; }
 .na-pending { color: var(--body-text-color-subdued); font-style: italic; }
 .na-table { width: 100%; border-collapse: collapse; font-size: .9rem; }
 .na-table th, .na-table td { text-align: left; padding: .35rem .5rem;

@@ -151,7 +151,7 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         feedback_options=None,
         buttons=["copy"],
         placeholder=(
-            "<div class='na-note'>Ask a question about the loaded news articles. "
+            "<div class='na-placeholder'>Ask a question about the loaded news articles. "
             "Every answer quotes the article it comes from.</div>"
         ),
     )
@@ -218,7 +218,8 @@ def _sentence(message: str) -> str:
     return message if message.endswith((".", "!", "?")) else message + "."
 
 
-def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.Dropdown | None) -> None:
+def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.Dropdown | None) -> tuple:
+    """Upload, list and delete. Returns (refresh function, its outputs) for the page's load event."""
     gr.Markdown("Add news articles as .txt, .md, .html or .jsonl files (one article per JSON line).")
     upload = gr.File(
         label="Article files",
@@ -307,6 +308,7 @@ def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.
         [status, listing, chosen, *extra],
         api_name="delete_article",
     )
+    return (lambda: refreshed()[: 2 + len(extra)]), [listing, chosen, *extra]
 
 
 def _article_choices(assistant: Assistant, articles: list[Article] | None = None) -> list[tuple[str, str]]:
@@ -328,7 +330,9 @@ def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
             with gr.Tab("Chat", id="chat-tab"):
                 source = _chat_section(assistant, compact=False)
             with gr.Tab("Articles", id="articles-tab", elem_id="articles-tab"):
-                _articles_tab(assistant, max_file_mb, source)
+                refresh, outputs = _articles_tab(assistant, max_file_mb, source)
+        # what is loaded may have changed since the page was built (other users, the API)
+        demo.load(refresh, None, outputs, api_name=False, show_progress="hidden")
     demo.queue(default_concurrency_limit=8)
     return demo
 

@@ -1,0 +1,207 @@
+"""The web chat in a real browser: Debian's headless Chromium driven by Playwright, real app.
+
+Needs /usr/bin/chromium (``make browser`` installs it); never ``playwright install``.
+Set SCREENSHOT_DIR to keep the screenshot of a cited answer (docs/screenshot-chat.png is one).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.webapp import ROOT, WebApp, free_port
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SINAI = "How many died in the Sinai crash?"
+XSS_TEXT = (
+    "Harbour <img src=x onerror=window.__xss=1> figures\n\n"
+    "VALLETTA: The harbour <script>window.__xss=2</script> of Valletta handled 31 cruise ships "
+    "in March, the port authority said on Tuesday.\n"
+)
+
+if not Path(CHROMIUM).exists():  # pragma: no cover - `make test` installs it
+    pytest.skip("Debian's chromium is not installed (run `make browser`)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def embed_origin():
+    """examples/ served over HTTP from a second origin (another host name and port)."""
+    port = free_port()
+    handler = functools.partial(QuietHandler, directory=str(ROOT / "examples"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(embed_origin):
+    app = WebApp(env={"ASSISTANT_ALLOWED_ORIGINS": embed_origin}).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def ask(page, question: str, scope=None):
+    scope = scope or page
+    answers = scope.locator(".na-answer, .na-note, .na-error")
+    before = answers.count()
+    scope.locator("#question textarea").fill(question)
+    scope.locator("#ask").click()
+    answers.nth(before).wait_for(timeout=30_000)
+    return answers.nth(before)
+
+
+def test_sinai_answer_shows_224_with_citation(server, page):
+    page.goto(server.url)
+    answer = ask(page, SINAI)
+    assert "224" in answer.locator(".na-text").inner_text()
+    assert answer.locator(".na-ref").first.inner_text() == "[1]"
+    source = answer.locator(".na-source").first
+    assert "Dawn" in source.locator(".na-title").inner_text()
+    assert "18 Nov 2015" in source.inner_text()
+    assert "killing 224 people" in source.locator(".na-quote").inner_text()
+    # expanding shows the quote highlighted inside its paragraph
+    assert not source.locator(".na-context").is_visible()
+    source.locator("summary").click()
+    mark = source.locator(".na-context mark")
+    mark.wait_for(state="visible")
+    assert "224" in mark.inner_text()
+    assert "Putin vowed" in source.locator(".na-context").inner_text()
+    shots = os.environ.get("SCREENSHOT_DIR")
+    if shots:
+        page.screenshot(path=str(Path(shots) / "screenshot-chat.png"))
+    assert not page.errors
+
+
+def test_follow_up_then_clear(server, page):
+    page.goto(server.url)
+    ask(page, SINAI)
+    follow_up = ask(page, "And in Paris?")
+    assert "129" in follow_up.inner_text()
+    page.locator("#clear").click()
+    page.locator(".na-answer").first.wait_for(state="detached")
+    fresh = ask(page, "And in Paris?")  # no history now: still answered, on its own
+    assert fresh.is_visible()
+
+
+def test_abstention_is_plain(server, page):
+    page.goto(server.url)
+    answer = ask(page, "Who won the 2018 football World Cup?")
+    assert "don't cover" in answer.inner_text()
+    assert answer.locator(".na-source").count() == 0
+
+
+def test_upload_ask_delete(server, page, tmp_path):
+    article = tmp_path / "glacier-park.txt"
+    article.write_text(
+        "Glacier Park reopens after record snowfall\n\n"
+        "HELENA: Glacier National Park reopened its Going-to-the-Sun Road on Monday after crews "
+        "cleared 24 metres of snow, the park service said. The road had been closed for 211 days.\n"
+    )
+    page.goto(server.url)
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#upload input[type=file]").set_input_files(str(article))
+    page.locator("#upload").get_by_text("glacier-park.txt").first.wait_for()
+    page.locator("#add").click()
+    report = page.locator("#report .na-report")
+    report.wait_for(timeout=60_000)
+    assert "glacier-park.txt" in report.inner_text() and "added 1" in report.inner_text()
+    page.locator("#articles").get_by_text("Glacier Park reopens after record snowfall").wait_for()
+
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "How long was the Going-to-the-Sun Road closed?")
+    assert "211 days" in answer.inner_text()
+    assert "Glacier Park reopens" in answer.locator(".na-title").first.inner_text()
+
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#delete-choice input").click()
+    page.get_by_role("option", name="Glacier Park reopens", exact=False).click()
+    page.locator("#delete").click()
+    page.locator("#delete-status").get_by_text("Deleted").wait_for()
+    page.locator("#articles").get_by_text("Glacier Park reopens").wait_for(state="detached")
+    titles = [a["title"] for a in httpx.get(f"{server.url}/api/articles").json()]
+    assert "Glacier Park reopens after record snowfall" not in titles
+
+
+def test_article_text_is_escaped(server, page):
+    added = httpx.post(
+        f"{server.url}/api/articles",
+        files=[("files", ("harbour.txt", XSS_TEXT.encode(), "text/plain"))],
+        timeout=60,
+    ).json()
+    (article_id,) = added["added"]
+    try:
+        page.goto(server.url)
+        answer = ask(page, "How many cruise ships did the harbour of Valletta handle?")
+        assert "31 cruise ships" in answer.inner_text()
+        assert "<script>window.__xss=2</script>" in answer.inner_text()  # shown as text
+        page.get_by_role("tab", name="Articles").click()
+        listing = page.locator("#articles")
+        listing.get_by_text("<img src=x onerror=window.__xss=1>", exact=False).wait_for()
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__xss") is None
+        assert page.locator("#articles img, .na-answer img, .na-answer script").count() == 0
+        assert not page.errors
+    finally:
+        httpx.delete(f"{server.url}/api/articles/{article_id}", timeout=30)
+
+
+def test_embed_page_from_second_origin(server, embed_origin, page):
+    page.goto(f"{embed_origin}/embed.html?server={server.url}")
+    frame = page.frame_locator("#assistant-frame")
+    frame.locator("#question textarea").wait_for(timeout=30_000)
+    answer = ask(page, SINAI, scope=frame)
+    assert "224" in answer.inner_text()
+    # the widget is the chat alone
+    assert frame.locator("#articles-tab, #filters").count() == 0
+
+
+def test_widget_refuses_unlisted_embedders(server):
+    policy = httpx.get(f"{server.url}/widget/").headers["content-security-policy"]
+    assert policy.startswith("frame-ancestors 'self'") and "http://localhost:" in policy
+    assert httpx.get(f"{server.url}/").headers["x-frame-options"] == "SAMEORIGIN"
