@@ -1,8 +1,15 @@
-"""Shared fixtures: the real embedding model, real Chroma stores in temp dirs, the seed article."""
+"""Shared fixtures: the real embedding model, real Chroma stores (embedded in a temp dir, and a real
+`chroma run` server on a free loopback port), the seed article."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,23 +22,78 @@ from assistant.config import Settings  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
 QA_FILE = ROOT / "tests" / "data" / "seed_qa.jsonl"
+BACKENDS = ["embedded", "server"]
 
 
-@pytest.fixture
-def make_assistant(tmp_path_factory):
-    """Build an Assistant on a fresh embedded store (or with the given settings)."""
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory) -> str:
+    """A real Chroma server (`chroma run`, shipped in the chromadb package) for the session."""
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    log = (tmp_path_factory.mktemp("chroma-log") / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path_factory.mktemp("chroma")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("chroma server did not start; see its log")
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def settings_for(backend: str, request: pytest.FixtureRequest) -> Settings:
+    if backend == "server":
+        url = request.getfixturevalue("chroma_url")
+        # A prefix per store keeps tests on one server apart, as separate corpora would be.
+        return Settings.from_env(env={}, chroma_url=url, collection_prefix=f"t{uuid.uuid4().hex[:10]}")
+    return Settings.from_env(env={})
+
+
+@pytest.fixture(params=BACKENDS)
+def make_assistant(request, tmp_path_factory):
+    """Build an Assistant on a fresh store of the parametrized backend."""
 
     def make(settings: Settings | None = None) -> Assistant:
-        store = tmp_path_factory.mktemp("store")
-        return Assistant(store_dir=store, settings=settings or Settings.from_env(env={}))
+        return Assistant(
+            store_dir=tmp_path_factory.mktemp("store"),
+            settings=settings or settings_for(request.param, request),
+        )
 
     return make
 
 
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory) -> Assistant:
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeded(request, tmp_path_factory) -> Assistant:
     """One store holding the seed article, shared by read-only tests."""
-    assistant = Assistant(store_dir=tmp_path_factory.mktemp("seeded"), settings=Settings.from_env(env={}))
+    assistant = Assistant(
+        store_dir=tmp_path_factory.mktemp("seeded"), settings=settings_for(request.param, request)
+    )
     report = assistant.ingest([SEED])
     assert len(report.added) == 1, report
     return assistant

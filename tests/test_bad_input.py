@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
 
@@ -84,7 +85,7 @@ def test_corrupted_store_gives_a_clear_error(tmp_path):
 
 def test_store_built_with_another_model_is_refused(loaded):
     # The same weights by another name: the store can't tell the vectors are compatible, so it refuses.
-    other = Settings.from_env(env={}, embed_model=resolve_model(loaded.settings.embed_model))
+    other = replace(loaded.settings, embed_model=resolve_model(loaded.settings.embed_model))
     with pytest.raises(StoreVersionError, match="was built with embedding model"):
         Assistant(store_dir=loaded.settings.store_dir, settings=other)
 

@@ -11,7 +11,11 @@ from chromadb.config import Settings as ChromaSettings
 from assistant.config import Settings
 from assistant.errors import StoreError
 
-_CHROMA_SETTINGS = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+def _chroma_settings() -> ChromaSettings:
+    """A new object per client: chromadb's client constructors write into the settings they are
+    given, so one shared instance turns a later embedded client into an HTTP one."""
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
 def open_client(settings: Settings) -> ClientAPI:
@@ -27,7 +31,7 @@ def open_client(settings: Settings) -> ClientAPI:
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
-                settings=_CHROMA_SETTINGS,
+                settings=_chroma_settings(),
             )
             client.heartbeat()
         except Exception as exc:  # chromadb raises several transport types; all mean "down"
@@ -37,7 +41,7 @@ def open_client(settings: Settings) -> ClientAPI:
         return client
     try:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.store_dir), settings=_CHROMA_SETTINGS)
+        return chromadb.PersistentClient(path=str(settings.store_dir), settings=_chroma_settings())
     except Exception as exc:
         raise StoreError(f"store at {settings.store_dir} can't be opened ({brief(exc)})") from exc
 
