@@ -36,7 +36,7 @@ CSS = """
 .na-meta { display: flex; flex-direction: column; gap: .1rem; min-width: 0; }
 .na-title { font-weight: 600; }
 .na-byline { font-size: .82rem; color: var(--body-text-color-subdued); }
-.na-quote { display: block; margin: .25rem 0 0 0; font-size: .9rem; color: var(--body-text-color-subdued);
+.na-quote { display: block; margin: .25rem 0 0 0; font-size: .9rem; color: var(--body-text-color);
   border-left: 3px solid var(--color-accent); padding-left: .6rem; }
 .na-context { margin: .4rem 0 0 1.9rem; font-size: .9rem; padding: .5rem .7rem; border-radius: 6px;
   background: var(--background-fill-secondary); }

@@ -341,6 +341,16 @@ def build_widget(assistant: Assistant) -> gr.Blocks:
     """The chat alone, for embedding in other pages (no tabs, filters or header)."""
     with gr.Blocks(title="News Assistant", analytics_enabled=False, fill_height=True) as widget:
         _chat_section(assistant, compact=True)
+
+        def answer(question: str, history: list[str] | None = None) -> dict:
+            """Answer ``question`` (earlier questions in ``history``); Answer.to_dict() as JSON."""
+            try:
+                return assistant.ask(question, history=list(history or [])).to_dict()
+            except AssistantError as exc:
+                raise gr.Error(_sentence(str(exc)), print_exception=False) from None
+
+        # for gradio_client: Client(".../widget/").predict("...", [], api_name="/answer")
+        gr.api(answer, api_name="answer")
     widget.queue(default_concurrency_limit=8)
     return widget
 

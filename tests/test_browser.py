@@ -77,7 +77,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context = browser.new_context(viewport={"width": 1100, "height": 1000})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -199,6 +199,13 @@ def test_embed_page_from_second_origin(server, embed_origin, page):
     assert "224" in answer.inner_text()
     # the widget is the chat alone
     assert frame.locator("#articles-tab, #filters").count() == 0
+
+
+def test_embed_page_web_component(server, embed_origin, page):
+    page.goto(f"{embed_origin}/embed.html?server={server.url}&mode=component")
+    widget = page.locator("gradio-app")
+    widget.locator("#question textarea").wait_for(timeout=30_000)
+    assert "224" in ask(page, SINAI, scope=widget).inner_text()
 
 
 def test_widget_refuses_unlisted_embedders(server):

@@ -181,3 +181,13 @@ def test_twenty_concurrent_asks(server, client):
     p50 = statistics.median(latencies)
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     print(f"\n20 concurrent /api/ask: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+
+
+def test_gradio_client_answer_endpoint(server):
+    from gradio_client import Client
+
+    gc = Client(f"{server.url}/widget/", verbose=False)
+    body = gc.predict(SINAI, [], api_name="/answer")
+    assert "224" in body["answer"] and body["citations"][0]["source"] == "Dawn"
+    follow_up = gc.predict("And in Paris?", [SINAI], api_name="/answer")
+    assert "129" in follow_up["answer"]
