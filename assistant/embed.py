@@ -11,6 +11,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -56,12 +58,53 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors = self._model.get_text_embedding_batch([texts[i] for i in order])
         out: list[list[float]] = [[] for _ in texts]
-        for i, vector in zip(order, vectors, strict=False):
+        for i, vector in zip(order, vectors, strict=True):
             out[i] = vector
         return out
 
+    def chunks_and_sentences(
+        self, chunks: list[str], sentence_spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Chunk vectors and, from the same forward pass, one vector per sentence of each chunk.
+
+        The model mean-pools its token vectors into a text vector; pooling only the tokens of a
+        sentence gives that sentence a vector in the same space, read in its chunk's context, at
+        no extra model cost. llama-index's wrapper returns pooled vectors only, so this reaches
+        the SentenceTransformer it holds. Sentences cut off by the model's window are encoded
+        alone.
+        """
+        st = self._model._model
+        tokens = st.encode(chunks, output_value="token_embeddings", batch_size=self._model.embed_batch_size)
+        encoded = st.tokenizer(
+            chunks, return_offsets_mapping=True, truncation=True, max_length=st.max_seq_length
+        )["offset_mapping"]
+        chunk_vectors = np.stack([_unit(t.float().mean(dim=0).numpy()) for t in tokens])
+        sentence_vectors: list[np.ndarray] = []
+        missing: list[tuple[int, int, str]] = []
+        for c, (token_vecs, offsets, spans) in enumerate(zip(tokens, encoded, sentence_spans, strict=True)):
+            token_vecs = token_vecs.float().numpy()
+            starts = np.array([a for a, _ in offsets])
+            ends = np.array([b for _, b in offsets])
+            real = ends > starts  # special tokens have empty offsets
+            rows = np.zeros((len(spans), token_vecs.shape[1]), dtype=np.float32)
+            for j, (lo, hi) in enumerate(spans):
+                inside = real & (starts >= lo) & (ends <= hi)
+                if inside.any():
+                    rows[j] = _unit(token_vecs[inside].mean(axis=0))
+                else:
+                    missing.append((c, j, chunks[c][lo:hi]))
+            sentence_vectors.append(rows)
+        if missing:
+            for (c, j, _), vector in zip(missing, self.texts([m[2] for m in missing]), strict=True):
+                sentence_vectors[c][j] = vector
+        return chunk_vectors, sentence_vectors
+
     def question(self, text: str) -> list[float]:
         return self._model.get_query_embedding(text)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / (np.linalg.norm(vector) or 1.0)
 
 
 @lru_cache(maxsize=4)

@@ -1,9 +1,9 @@
 """Ingestion end to end: files -> clean articles -> sentences and chunks -> vectors -> store.
 
-Articles are processed in batches so the model encodes many sentences per call (its throughput
-is what bounds ingestion) and Chroma receives few, large writes. Each sentence is encoded once; a
-chunk's vector is the normalized mean of its sentences' vectors, the same mean pooling the model
-applies to tokens, so chunk and sentence search cost one encode of the text, not two.
+Articles are processed in batches so the model encodes many chunks per call (its throughput is
+what bounds ingestion) and Chroma receives few, large writes. Each chunk goes through the model
+once; its sentences' vectors are pooled from the same pass (Embedder.chunks_and_sentences), so
+chunk and sentence search cost one encode of the text, not two.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from assistant.config import Settings
@@ -126,18 +125,27 @@ class Indexer:
         batch.clear()
 
     def _entries(self, batch: list[_Pending]) -> list[Entry]:
-        """Split, encode (one model call for the whole batch) and assemble store entries."""
+        """Split, encode (one model pass over the batch's chunks) and assemble store entries."""
         plans = []
-        texts: list[str] = []
+        chunk_texts: list[str] = []
+        local_spans: list[list[tuple[int, int]]] = []
         for p in batch:
             text = p.cleaned.text
             spans = sentence_spans(text)
-            plans.append((spans, plan_chunks(text, spans, self._settings.chunk_tokens)))
-            texts.extend(text[s.start : s.end] for s in spans)
-        vectors = np.asarray(self._embedder.texts(texts), dtype=np.float32)
+            chunks = plan_chunks(text, spans, self._settings.chunk_tokens)
+            plans.append((spans, chunks))
+            for plan in chunks:
+                chunk_texts.append(text[plan.span.start : plan.span.end])
+                local_spans.append(
+                    [
+                        (spans[i].start - plan.span.start, spans[i].end - plan.span.start)
+                        for i in plan.sentences
+                    ]
+                )
+        chunk_vectors, sentence_vectors = self._embedder.chunks_and_sentences(chunk_texts, local_spans)
         entries = []
-        offset = 0
-        for p, (spans, chunks) in zip(batch, plans, strict=False):
+        at = 0
+        for p, (spans, chunks) in zip(batch, plans, strict=True):
             c = p.cleaned
             article = Article(
                 article_id=c.article_id,
@@ -150,26 +158,25 @@ class Indexer:
                 origin=p.origin,
                 chunks=len(chunks),
             )
-            own = vectors[offset : offset + len(spans)]
-            offset += len(spans)
-            sentences = [
-                SentenceRow(
-                    sentence_id(c.article_id, i),
-                    c.article_id,
-                    s.start,
-                    s.end,
-                    c.text[s.start : s.end],
-                    v.tolist(),
-                )
-                for i, (s, v) in enumerate(zip(spans, own, strict=False))
-            ]
-            nodes = []
+            nodes, sentences = [], []
             for index, plan in enumerate(chunks):
-                mean = own[list(plan.sentences)].mean(axis=0)
-                mean /= np.linalg.norm(mean) or 1.0
                 members = range(plan.sentences[0], plan.sentences[-1] + 1)
+                span = plan.span
                 nodes.append(
-                    make_chunk_node(article, index, plan.span.start, plan.span.end, members, mean.tolist())
+                    make_chunk_node(article, index, span.start, span.end, members, chunk_vectors[at].tolist())
                 )
+                for i, vector in zip(plan.sentences, sentence_vectors[at], strict=True):
+                    s = spans[i]
+                    sentences.append(
+                        SentenceRow(
+                            sentence_id(c.article_id, i),
+                            c.article_id,
+                            s.start,
+                            s.end,
+                            c.text[s.start : s.end],
+                            vector.tolist(),
+                        )
+                    )
+                at += 1
             entries.append(Entry(article=article, chunks=nodes, sentences=sentences))
         return entries

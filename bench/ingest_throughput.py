@@ -36,7 +36,7 @@ def main() -> None:
     raw = len(chunk_texts) / (time.perf_counter() - t0)
     rate = chunks / elapsed
     print(f"articles ingested     {len(report.added)}")
-    print(f"chunks                {chunks}  (sentences encoded instead: chunk vectors are sentence means)")
+    print(f"chunks                {chunks}  (sentence vectors pooled from the same pass)")
     print(f"ingestion             {elapsed:.1f} s = {rate:.1f} chunks/s")
     batch = assistant.settings.embed_batch_size
     print(f"raw encode, same text {raw:.1f} chunks/s (SentenceTransformer.encode, batch {batch})")
