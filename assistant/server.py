@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
 from assistant.render import CSS  # noqa: E402
-from assistant.schema import Filters  # noqa: E402
+from assistant.schema import Citation, Filters  # noqa: E402
 from assistant.ui import HEADER_CSS, build_main, build_widget, check_suffix, ingest_files, sanitize_filename  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -86,22 +86,10 @@ class AskIn(BaseModel):
     filters: FiltersIn | None = None
 
 
-class CitationOut(BaseModel):
-    quote: str
-    article_id: str
-    title: str | None
-    source: str | None
-    published: str | None
-    url: str | None
-    start: int
-    end: int
-    score: float
-
-
 class AnswerOut(BaseModel):
     answer: str
     abstained: bool
-    citations: list[CitationOut]
+    citations: list[Citation]  # the core's dataclass: one definition of a citation's fields
 
 
 class ErrorOut(BaseModel):
