@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,37 +52,43 @@ class Indexer:
         the store before is never lost: an article is replaced only once its successor is ready."""
         report = IngestReport()
         files = list(iter_files(paths))
-        batch: list[_Pending] = []
-        seen: set[str] = set()
         bar = tqdm(files, desc="ingesting", unit="file", disable=not sys.stderr.isatty() or len(files) < 2)
-        for done, (origin, path, problem) in enumerate(bar, start=1):
-            if problem or path is None:
-                report.failed.append((origin, problem or "unreadable"))
-            else:
-                for doc in self._read(path, origin, report):
-                    self._stage(doc, report, batch, seen)
-            if len(batch) >= BATCH_ARTICLES:
-                self._flush(batch, report)
-            if progress:
-                progress(done, len(files))
-        self._flush(batch, report)
+
+        def docs() -> Iterator[RawDoc]:
+            for done, (origin, path, problem) in enumerate(bar, start=1):
+                if problem or path is None:
+                    report.failed.append((origin, problem or "unreadable"))
+                else:
+                    yield from self._read(path, origin, report)
+                if progress:
+                    progress(done, len(files))
+
+        self._ingest_docs(docs(), report)
         return report
 
     def ingest_records(self, records: list[dict], origin: str) -> IngestReport:
         """Ingest articles given as JSON-like records (the fields a .jsonl line may hold)."""
         report = IngestReport()
+
+        def docs() -> Iterator[RawDoc]:
+            for n, record in enumerate(records, start=1):
+                doc = from_record(record, f"{origin}:{n}")
+                if isinstance(doc, str):
+                    report.failed.append((f"{origin}:{n}", doc))
+                else:
+                    yield doc
+
+        self._ingest_docs(docs(), report)
+        return report
+
+    def _ingest_docs(self, docs: Iterable[RawDoc], report: IngestReport) -> None:
         batch: list[_Pending] = []
         seen: set[str] = set()
-        for n, record in enumerate(records, start=1):
-            doc = from_record(record, f"{origin}:{n}")
-            if isinstance(doc, str):
-                report.failed.append((f"{origin}:{n}", doc))
-            else:
-                self._stage(doc, report, batch, seen)
+        for doc in docs:
+            self._stage(doc, report, batch, seen)
             if len(batch) >= BATCH_ARTICLES:
                 self._flush(batch, report)
         self._flush(batch, report)
-        return report
 
     def _read(self, path: Path, origin: str, report: IngestReport) -> list[RawDoc]:
         try:
