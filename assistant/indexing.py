@@ -111,24 +111,31 @@ class Indexer:
         if cleaned.note:
             report.notes.append((doc.origin, cleaned.note))
             log.info("%s: %s", doc.origin, cleaned.note)
-        if cleaned.article_id in seen or self._store.get([cleaned.article_id]):
+        if cleaned.article_id in seen:
             report.skipped.append(cleaned.article_id)
             return
         seen.add(cleaned.article_id)
-        replaces = self._store.ids_with_url(cleaned.url) if cleaned.url else []
-        batch.append(_Pending(cleaned, doc.origin, replaces))
+        batch.append(_Pending(cleaned, doc.origin, []))
 
-    def _flush(self, batch: list[_Pending], report: IngestReport) -> None:
+    def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
+        """Write a batch: articles already stored are skipped, and one query per batch (not per
+        article) finds the stored articles that share a URL with a new one and get replaced."""
+        known = self._store.existing([p.cleaned.article_id for p in pending])
+        report.skipped.extend(p.cleaned.article_id for p in pending if p.cleaned.article_id in known)
+        batch = [p for p in pending if p.cleaned.article_id not in known]
+        pending.clear()
         if not batch:
             return
+        by_url = self._store.ids_by_url([p.cleaned.url for p in batch if p.cleaned.url])
+        for p in batch:
+            p.replaces = by_url.get(p.cleaned.url, []) if p.cleaned.url else []
         entries = self._entries(batch)
         self._store.write(entries)
-        stale = [old for p in batch for old in p.replaces if old != p.cleaned.article_id]
+        stale = [old for p in batch for old in p.replaces]  # never a new id: stored ids were skipped
         if stale:
             self._store.delete(stale)
         for p in batch:
             (report.updated if p.replaces else report.added).append(p.cleaned.article_id)
-        batch.clear()
 
     def _entries(self, batch: list[_Pending]) -> list[Entry]:
         """Split, encode (one model pass over the batch's chunks) and assemble store entries."""

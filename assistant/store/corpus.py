@@ -151,8 +151,20 @@ class CorpusStore:
         return articles
 
     @_guarded
-    def ids_with_url(self, url: str) -> list[str]:
-        return self._articles.get(where={"url": url}, include=[])["ids"]
+    def existing(self, article_ids: list[str]) -> set[str]:
+        """Which of ``article_ids`` are stored (ids only: no texts are fetched)."""
+        return set(self._articles.get(ids=article_ids, include=[])["ids"]) if article_ids else set()
+
+    @_guarded
+    def ids_by_url(self, urls: list[str]) -> dict[str, list[str]]:
+        """Stored article ids for each of ``urls``, in one query."""
+        if not urls:
+            return {}
+        rows = self._articles.get(where={"url": {"$in": list(dict.fromkeys(urls))}}, include=["metadatas"])
+        found: dict[str, list[str]] = {}
+        for article_id, meta in zip(rows["ids"], rows["metadatas"], strict=True):
+            found.setdefault(meta["url"], []).append(article_id)
+        return found
 
     @_guarded
     def query_chunks(self, vector: list[float], k: int, filters: Filters) -> list[NodeWithScore]:
