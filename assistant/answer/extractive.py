@@ -10,7 +10,14 @@ justified on the seed question set:
   off-topic questions score low;
 - ``kind``: the sentence holds what the question type wants (a count, a date, a name, a place);
 - ``aggregate``: a penalty on combined figures ("together killed 353") unless a total is asked for;
-- ``passage``: the fused retrieval score of the chunk the sentence sits in.
+- ``passage``: the fused retrieval score of the chunk the sentence sits in;
+- ``date``: the sentence speaks of a date the question names, relative dates ("yesterday", "last
+  month", "on Friday") read against its article's publication date (answer/dates.py);
+- ``recency``: for "latest" / "first reported" questions, the newer (older) article among those
+  whose sentences match about equally well.
+
+A sentence that is a near-copy of a better-ranked one from another article (a syndicated copy)
+is dropped, so an answer never cites one sentence twice.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.dates import mentions
 from assistant.answer.question import Question, stems
 from assistant.retrieve import Passage
 from assistant.store.corpus import SentenceRow, sentence_index
@@ -34,6 +42,15 @@ class Weights:
     kind: float = 0.25
     aggregate: float = 0.3
     passage: float = 0.15
+    date: float = 0.25
+    recency: float = 0.3
+
+
+# Recency reorders only sentences this close to the most relevant one: a newer article must still
+# answer the question.
+_RECENCY_MARGIN = 0.25
+# Sentences of different articles sharing this share of their words (Jaccard) are copies.
+_COPY_JACCARD = 0.8
 
 
 @dataclass(frozen=True)
@@ -102,14 +119,19 @@ def rank(
     for p in passages:
         for i in p.sentence_range:
             fused[(p.article_id, i)] = p.fused / top_fused
+    published = {p.article_id: p.published for p in passages}
     sims = np.asarray([r.vector for r in rows], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
-    terms = [set(stems(r.text)) for r in rows]
+    # A sentence that speaks of the date the question names holds the question's date words, even
+    # when it says "yesterday".
+    date_terms = set(stems(" ".join(d.text for d in question.dates)))
+    dated = [mentions(question.dates, r.text, published.get(r.article_id)) for r in rows]
+    terms = [set(stems(r.text)) | (date_terms if d else set()) for r, d in zip(rows, dated, strict=True)]
     df = Counter(t for ts in terms for t in ts)
     n = len(rows)
     idf = {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in question.terms}
     total_idf = sum(idf.values()) or 1.0
     candidates = []
-    for row, sim, ts in zip(rows, sims.tolist(), terms, strict=False):
+    for row, sim, ts, on_date in zip(rows, sims.tolist(), terms, dated, strict=False):
         lexical = sum(w for t, w in idf.items() if t in ts) / total_idf
         kind = question.kind != "other" and matches_kind(question.kind, row.text)
         aggregate = question.kind == "number" and not question.wants_total and _AGGREGATE.search(row.text)
@@ -121,5 +143,44 @@ def rank(
             - weights.aggregate * bool(aggregate)
             + weights.passage * fused.get((row.article_id, index), 0.0)
         )
+        score += weights.date * on_date
         candidates.append(Candidate(row, score, relevance, sim, lexical, kind))
-    return sorted(candidates, key=lambda c: c.score, reverse=True)
+    if question.recency:
+        candidates = _by_recency(candidates, question.recency, published, weights.recency)
+    return _without_copies(sorted(candidates, key=lambda c: c.score, reverse=True))
+
+
+def _by_recency(
+    candidates: list[Candidate], recency: str, published: dict[str, str | None], weight: float
+) -> list[Candidate]:
+    """Raise the sentences of newer (``latest``) or older (``earliest``) articles, among those
+    nearly as relevant as the best: the newest date gets ``weight``, the oldest nothing."""
+    top = max(c.relevance for c in candidates)
+    close = [c for c in candidates if c.relevance >= top - _RECENCY_MARGIN]
+    dates = sorted({d for c in close if (d := published.get(c.row.article_id))})
+    if len(dates) < 2:
+        return candidates
+    if recency == "earliest":
+        dates.reverse()
+    step = {d: i / (len(dates) - 1) for i, d in enumerate(dates)}
+    out = []
+    for c in candidates:
+        d = published.get(c.row.article_id)
+        if c.relevance >= top - _RECENCY_MARGIN and d in step:
+            c = Candidate(c.row, c.score + weight * step[d], c.relevance, c.dense, c.lexical, c.kind)
+        out.append(c)
+    return out
+
+
+def _without_copies(ranked: list[Candidate]) -> list[Candidate]:
+    """Drop sentences that copy a better-ranked sentence of another article."""
+    kept: list[tuple[Candidate, frozenset]] = []
+    for c in ranked:
+        words = frozenset(re.findall(r"\w+", c.row.text.lower()))
+        copy = any(
+            k.row.article_id != c.row.article_id and len(words & w) / (len(words | w) or 1) >= _COPY_JACCARD
+            for k, w in kept
+        )
+        if not copy:
+            kept.append((c, words))
+    return [c for c, _ in kept]

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from assistant.answer.dates import DateRef, question_dates
+
 _STOPWORDS = frozenset(
     """a an the of in on at to for from by with about as and or but if is are was were be been
     being do does did done has have had having it its this that these those there their they
@@ -49,6 +51,10 @@ _TYPES = [
     ("person", re.compile(r"\bwho(m|se)?\b|\bwhich (minister|president|official|leader)\b", re.I)),
     ("place", re.compile(r"\bwhere\b|\bwhich (city|country|town|place|region)\b", re.I)),
 ]
+# News questions that ask for the newest report ("the latest death toll") or the first one; the
+# answer then comes from the newest (or oldest) of the articles that answer equally well.
+_LATEST = re.compile(r"\b(?:latest|most recent|newest|current|updated|so far|now)\b", re.I)
+_EARLIEST = re.compile(r"\b(?:earliest|initial|initially|first reported|originally|at first)\b", re.I)
 _AGGREGATE_WORDS = re.compile(r"\b(together|combined|in total|altogether|total|in all|both)\b", re.I)
 
 
@@ -58,6 +64,8 @@ class Question:
     kind: str  # number | date | person | place | other
     terms: tuple[str, ...]  # stemmed content terms
     wants_total: bool  # asks for a combined figure ("together", "in total")
+    recency: str | None = None  # "latest" | "earliest": prefer the newest | oldest article
+    dates: tuple[DateRef, ...] = ()  # calendar dates the question names
 
 
 @lru_cache(maxsize=1)
@@ -79,4 +87,6 @@ def analyse(text: str) -> Question:
         kind=kind,
         terms=tuple(dict.fromkeys(stems(text))),
         wants_total=bool(_AGGREGATE_WORDS.search(text)),
+        recency="latest" if _LATEST.search(text) else "earliest" if _EARLIEST.search(text) else None,
+        dates=question_dates(text),
     )
