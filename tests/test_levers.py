@@ -111,3 +111,11 @@ def test_a_sentence_copied_in_another_article_is_ranked_once():
     ]
     ranked = rank(analyse("How many families were left homeless?"), [1.0, 0.0], passages, rows)
     assert [c.row.sentence_id for c in ranked] == ["a:s0", "b:s4"]
+
+
+def test_place_cue_reads_what_a_strike_hit():
+    from assistant.answer.extractive import matches_kind
+
+    assert matches_kind("place", "In a separate action, French warplanes targeted Raqqa for a second day.")
+    assert matches_kind("place", "Jets struck Mosul overnight.")
+    assert not matches_kind("place", "British warplanes have been bombing the militants.")

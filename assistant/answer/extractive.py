@@ -82,7 +82,11 @@ _NAME = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|President|Minister|Secretary|Prime Minister|King|Queen|General)\.?\s+)"
     r"?\b[A-Z][a-z]+(?:[ -](?:al-|de |bin )?[A-Z][a-z]+)+\b|\b(?:Mr|Mrs|Ms|Dr)\.? [A-Z][a-z]+"
 )
-_PLACE = re.compile(r"\b(?:in|at|from|to|over|near|of)\s+(?:the\s+)?[A-Z][a-z]+")
+# A place is named after a preposition ("in Raqqa") or as what a strike hit ("targeted Raqqa").
+_PLACE = re.compile(
+    r"\b(?:in|at|from|to|over|near|of|targeted|targeting|hit|hitting|struck|bombed|bombing|shelled)"
+    r"\s+(?:the\s+)?[A-Z][a-z]+"
+)
 _AGGREGATE = re.compile(r"\b(?:together|combined|in total|altogether|a total of|in all)\b", re.I)
 
 
