@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from assistant.answer.extractive import Candidate, Weights, matches_kind, rank
 from assistant.answer.question import analyse
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError
-from assistant.retrieve import retrieve
+from assistant.retrieve import Passage, retrieve
 from assistant.schema import Answer, Article, Citation, Filters
-from assistant.store.corpus import CorpusStore, sentence_id, sentence_index
+from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id, sentence_index
 from assistant.store.keyword import KeywordIndex
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,17 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found for one question: the passages, their sentences, ranked."""
+
+    question: str  # the clean, standalone question
+    kind: str  # answer type from answer/question.py: number, date, person, place, other
+    passages: list[Passage]
+    rows: list[SentenceRow]  # the sentences of ``passages``
+    ranked: list[Candidate]
+
+
 class Answerer:
     def __init__(
         self, settings: Settings, embedder: Embedder, store: CorpusStore, keyword: KeywordIndex
@@ -47,8 +59,17 @@ class Answerer:
         self.weights = Weights()
 
     def answer(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
-        text = clean_question(question, self._settings.max_question_chars)
-        k = top_k or self._settings.top_k
+        found = self.gather(clean_question(question, self._settings.max_question_chars), top_k, filters)
+        return found if isinstance(found, Answer) else self.compose(found)
+
+    def gather(
+        self, text: str, top_k: int | None = None, filters: Filters | None = None
+    ) -> Evidence | Answer:
+        """Retrieve and rank the evidence for a clean question; an Answer when the store is empty.
+
+        Split from ``compose`` so the LLM mode (generating.py) answers from the same evidence and
+        falls back to the extractive answer without retrieving twice."""
+        k = self._settings.top_k if top_k is None else top_k
         if k < 1 or k > 100:
             raise InputError(f"top_k must be between 1 and 100, got {k}")
         filters = filters or Filters()
@@ -61,15 +82,20 @@ class Answerer:
         rows = self._store.sentences(list(dict.fromkeys(ids)))
         question_info = analyse(text)
         ranked = rank(question_info, vector, passages, rows, self.weights)
+        return Evidence(text, question_info.kind, passages, rows, ranked)
+
+    def compose(self, evidence: Evidence) -> Answer:
+        """The extractive answer: the best sentence (and a close second), or an abstention."""
+        text, ranked = evidence.question, evidence.ranked
         if not ranked or ranked[0].relevance < self._settings.abstain_threshold:
             return Answer(text=NOT_COVERED, abstained=True, question=text)
         best = ranked[0]
-        second = self._neighbour_with_kind(question_info.kind, best) if not best.kind else None
+        second = self._neighbour_with_kind(evidence.kind, best) if not best.kind else None
         if second is None and len(ranked) > 1 and ranked[1].score >= best.score * _SECOND_SENTENCE_RATIO:
             second = ranked[1]
         chosen = [best] + ([second] if second and self._settings.max_citations > 1 else [])
         articles = self._store.get([c.row.article_id for c in chosen])
-        citations = [c for c in (_cite(cand, articles) for cand in chosen) if c is not None]
+        citations = [c for c in (cite(cand.row, cand.score, articles) for cand in chosen) if c is not None]
         if not citations:
             return Answer(text=NOT_COVERED, abstained=True, question=text)
         citations.sort(key=lambda c: (c.article_id, c.start))
@@ -95,9 +121,8 @@ class Answerer:
         return None
 
 
-def _cite(candidate: Candidate, articles: dict[str, Article]) -> Citation | None:
+def cite(row: SentenceRow, score: float, articles: dict[str, Article]) -> Citation | None:
     """A citation only if its quote stands verbatim at its offsets in the stored article."""
-    row = candidate.row
     article = articles.get(row.article_id)
     if article is None or article.text[row.start : row.end] != row.text:
         log.warning("dropped citation %s: quote not found at its offsets", row.sentence_id)
@@ -111,5 +136,5 @@ def _cite(candidate: Candidate, articles: dict[str, Article]) -> Citation | None
         url=article.url,
         start=row.start,
         end=row.end,
-        score=round(candidate.score, 4),
+        score=round(score, 4),
     )

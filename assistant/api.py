@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +11,11 @@ from assistant.chat import Chat, condense
 from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import InputError
+from assistant.generating import Generator
 from assistant.indexing import Indexer, Progress
+from assistant.llm.backends import make_llm
+from assistant.llm.prompts import Prompts
+from assistant.llm.verify import Verifier
 from assistant.schema import Answer, Article, Filters, IngestReport
 from assistant.store.corpus import CorpusStore
 from assistant.store.keyword import KeywordIndex
@@ -33,6 +37,17 @@ class Assistant:
         self._keyword = KeywordIndex(self._store, keyword_dir)
         self._indexer = Indexer(self.settings, self._embedder, self._store)
         self._answerer = Answerer(self.settings, self._embedder, self._store, self._keyword)
+        self._generator: Generator | None = None
+        llm = make_llm(self.settings)  # None unless ASSISTANT_LLM names a backend
+        if llm is not None:
+            prompts = Prompts.load(self.settings.prompts_dir)
+            verifier = Verifier(self._embedder, self.settings.support_threshold)
+            self._generator = Generator(self.settings, llm, prompts, self._answerer, self._store, verifier)
+
+    @property
+    def mode(self) -> str:
+        """ "llm" when answers are generated (and checked), "extractive" otherwise."""
+        return "llm" if self._generator else "extractive"
 
     def ingest(
         self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None
@@ -58,13 +73,40 @@ class Assistant:
         ``history`` holds earlier questions of the conversation (oldest first) for follow-ups.
         Raises InputError (a ValueError) for an empty, oversized or malformed question.
         """
-        if history:
-            question = condense(question, list(history))
-        return self._answerer.answer(question, top_k=top_k, filters=filters)
+        if self._generator is None:
+            return self._answerer.answer(self.standalone(question, history), top_k=top_k, filters=filters)
+        *_, answer = self.stream(question, top_k, filters, history)
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        history: Sequence[str] = (),
+    ) -> Iterator[str | Answer]:
+        """Like ``ask``, as a stream: text deltas of the draft while an LLM writes it, then the
+        final Answer as the last item. Only the final Answer is checked against the articles (its
+        text can differ from the draft); the extractive mode yields just the Answer."""
+        question = self.standalone(question, history)
+        if self._generator is None:
+            yield self._answerer.answer(question, top_k=top_k, filters=filters)
+            return
+        yield from self._generator.stream(question, top_k, filters)
+
+    def standalone(self, question: str, history: Sequence[str] = ()) -> str:
+        """``question`` rewritten to stand alone after ``history`` (the LLM when one is set and
+        answers, else the rule-based method in chat.py)."""
+        if not history or not isinstance(question, str) or not question.strip():
+            return question
+        if len(question) > self.settings.max_question_chars:
+            return question  # refused with a clear message by the answering step
+        rewritten = self._generator.condense(question, list(history)) if self._generator else None
+        return rewritten or condense(question, list(history))
 
     def chat(self) -> Chat:
         """A conversation: ``chat.ask`` keeps the history so follow-ups work."""
-        return Chat(self.ask)
+        return Chat(self.stream)
 
     def article(self, article_id: str) -> Article:
         found = self._store.get([article_id])

@@ -9,7 +9,7 @@ question's words as context for retrieval.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.schema import Answer, Filters
@@ -77,15 +77,24 @@ class Turn:
 
 @dataclass
 class Chat:
-    """A conversation with history. ``ask`` is the Assistant's, so every turn takes the same path."""
+    """A conversation with history. ``_stream`` is the Assistant's, so every turn takes the same
+    path as a single question."""
 
-    _ask: Callable[..., Answer]
+    _stream: Callable[..., Iterator[str | Answer]]
     turns: list[Turn] = field(default_factory=list)
 
     def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
-        answer = self._ask(question, top_k=top_k, filters=filters, history=self.history())
-        self.turns.append(Turn(question, answer.question, answer))
+        *_, answer = self.stream(question, top_k, filters)
         return answer
+
+    def stream(
+        self, question: str, top_k: int | None = None, filters: Filters | None = None
+    ) -> Iterator[str | Answer]:
+        """Text deltas while an LLM writes, then the Answer, which joins the history."""
+        for item in self._stream(question, top_k=top_k, filters=filters, history=self.history()):
+            if isinstance(item, Answer):
+                self.turns.append(Turn(question, item.question, item))
+            yield item
 
     def history(self) -> list[str]:
         return [t.standalone for t in self.turns]

@@ -1,4 +1,4 @@
-"""The terminal surface: ``assistant ingest|ask|articles|delete|eval``.
+"""The terminal surface: ``assistant ingest|ask|chat|articles|delete|eval``.
 
 Errors print one line on stderr and exit non-zero; a traceback only with ASSISTANT_DEBUG=1.
 """
@@ -69,7 +69,11 @@ def _print_report(report: IngestReport) -> None:
 
 def _ask(args: argparse.Namespace) -> int:
     filters = Filters(source=args.source, date_from=args.date_from, date_to=args.date_to)
-    answer = _assistant(args).ask(args.question, top_k=args.top_k, filters=filters)
+    assistant = _assistant(args)
+    if args.stream and not args.json:
+        _print_stream(assistant.stream(args.question, top_k=args.top_k, filters=filters))
+        return 0
+    answer = assistant.ask(args.question, top_k=args.top_k, filters=filters)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -77,8 +81,52 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chat(args: argparse.Namespace) -> int:
+    """A terminal conversation: follow-ups see the earlier questions. Empty line or EOF ends it."""
+    assistant = _assistant(args)
+    chat = assistant.chat()
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(
+            f"Ask about the {len(assistant.articles())} loaded articles ({assistant.mode} mode). "
+            "An empty line ends the chat."
+        )
+    while True:
+        try:
+            question = input("> " if interactive else "")
+        except EOFError:
+            break
+        if not question.strip():
+            break
+        try:
+            _print_stream(chat.stream(question))
+        except (AssistantError, ValueError) as exc:  # a bad question ends nothing but itself
+            print(f"error: {exc}", file=sys.stderr)
+        print()
+    return 0
+
+
+def _print_stream(items) -> None:
+    """Draft tokens as they come (LLM mode), then the checked answer and its citations."""
+    drafted = False
+    for item in items:
+        if isinstance(item, str):
+            if not drafted:
+                print("draft: ", end="", file=sys.stderr)
+                drafted = True
+            print(item, end="", file=sys.stderr, flush=True)
+        else:
+            if drafted:
+                print("\n", file=sys.stderr)
+            _print_answer(item)
+
+
 def _print_answer(answer: Answer) -> None:
+    if answer.notice:
+        print(f"note: {answer.notice}")
     print(answer.text)
+    for claim in answer.unverified:
+        print(f"  [unverified, removed] {claim}")
     for n, c in enumerate(answer.citations, start=1):
         where = ", ".join(x for x in (c.title, c.source, c.published) if x) or c.article_id
         print(f"\n[{n}] {where}  (article {c.article_id}, characters {c.start}-{c.end})")
@@ -157,7 +205,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="only articles from this source")
     p.add_argument("--from", dest="date_from", type=_day, help="only articles published on or after")
     p.add_argument("--to", dest="date_to", type=_day, help="only articles published on or before")
+    p.add_argument("--stream", action="store_true", help="show the LLM's draft as it is written")
     p.set_defaults(run=_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
+    p.set_defaults(run=_chat)
 
     p = sub.add_parser("articles", help="list loaded articles")
     p.add_argument("--json", action="store_true")

@@ -7,7 +7,7 @@ Every tunable lives here so that a deployment changes behaviour by environment a
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,28 @@ class Settings:
     max_file_mb: float = 20.0
     host: str = "127.0.0.1"
     port: int = 7860
+    # LLM answer mode. "none" keeps the offline extractive answers; "ollama", "openai" (any
+    # OpenAI-compatible server: vLLM, llama.cpp server, LM Studio, OpenAI) or "llama-cpp" (a local
+    # GGUF file, path in llm_model) generate answers whose every sentence is checked (llm/verify.py).
+    llm: str = "none"
+    llm_model: str = ""
+    llm_base_url: str = ""
+    # Read from ASSISTANT_LLM_API_KEY; kept out of repr() so it never reaches a log line.
+    llm_api_key: str = field(default="", repr=False)
+    # Seconds to wait for the first token, and for the whole answer, before falling back.
+    llm_first_token_timeout: float = 20.0
+    llm_timeout: float = 60.0
+    llm_max_tokens: int = 256
+    llm_temperature: float = 0.1
+    llm_passages: int = 5  # retrieved passages shown to the LLM, numbered [1]..[n]
+    llm_context_window: int = 4096
+    # For a GGUF file without a chat template: a llama-cpp-python chat format name (gemma, chatml).
+    llm_chat_format: str = ""
+    # Minimum cosine between a generated sentence and its best supporting article sentence;
+    # calibrated on tests/data/claims.jsonl (see llm/verify.py).
+    support_threshold: float = 0.6
+    # Prompt templates (system.txt, answer.txt, condense.txt); point elsewhere to override them.
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -15,3 +15,7 @@ class StoreVersionError(StoreError):
 
 class InputError(AssistantError, ValueError):
     """A question or an option the user gave can't be used as it is."""
+
+
+class LLMError(AssistantError):
+    """The language model is unreachable, too slow, or answered with nothing usable."""

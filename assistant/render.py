@@ -47,6 +47,12 @@ CSS = """
 .na-error { border-left: 3px solid #c0392b; padding: .2rem 0 .2rem .7rem; }
 .na-placeholder { color: var(--body-text-color-subdued); text-align: center; padding: 2rem 1rem; }
 .na-pending { color: var(--body-text-color-subdued); font-style: italic; }
+.na-draft { color: var(--body-text-color-subdued); white-space: pre-wrap; }
+.na-draft-label, .na-unverified-title { font-size: .78rem; text-transform: uppercase; letter-spacing: .06em;
+  color: #b9770e; }
+.na-notice { font-size: .85rem; color: #b9770e; margin: 0 0 .4rem 0; }
+.na-unverified { border-left: 3px solid #d9a400; padding: .2rem 0 .2rem .7rem; margin: .2rem 0 .6rem 0; }
+.na-unverified li { text-decoration: line-through; color: var(--body-text-color-subdued); }
 .na-table { width: 100%; border-collapse: collapse; font-size: .9rem; }
 .na-table th, .na-table td { text-align: left; padding: .35rem .5rem;
   border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
@@ -150,9 +156,20 @@ def render_citation(number: int, citation: Citation, article: Article | None) ->
 
 
 def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None) -> str:
-    """An answer with numbered markers and, below it, its sources (expandable to the paragraph)."""
+    """An answer with numbered markers and, below it, its sources (expandable to the paragraph).
+
+    Generated sentences that failed the check against the articles are shown struck through
+    under a warning, never as part of the answer; the notice says how the answer was made."""
+    notice = f'<p class="na-notice">{_text(answer.notice)}</p>' if answer.notice else ""
+    unverified = ""
+    if answer.unverified:
+        items = "".join(f"<li>{_text(claim)}</li>" for claim in answer.unverified)
+        unverified = (
+            '<div class="na-unverified"><div class="na-unverified-title">Not in the articles, '
+            f"removed from the answer</div><ul>{items}</ul></div>"
+        )
     if answer.abstained:
-        return render_note(answer.text)
+        return f'<div class="na-note">{notice}{_text(answer.text)}{unverified}</div>'
     articles = articles or {}
     body = _MARKER.sub(
         lambda m: (
@@ -167,7 +184,7 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None)
     )
     heading = "Source" if len(answer.citations) == 1 else "Sources"
     return (
-        f'<div class="na-answer"><p class="na-text">{body}</p>'
+        f'<div class="na-answer">{notice}<p class="na-text">{body}</p>{unverified}'
         f'<div class="na-sources"><div class="na-sources-title">{heading}</div>{sources}</div></div>'
     )
 
@@ -183,6 +200,14 @@ def render_error(message: str) -> str:
 
 def render_pending(message: str = "Searching the articles…") -> str:
     return f'<div class="na-pending">{_text(message)}</div>'
+
+
+def render_draft(draft: str) -> str:
+    """What the language model has written so far, labelled: it is checked only once complete."""
+    return (
+        '<div class="na-draft"><div class="na-draft-label">Draft, checked against the articles '
+        f"when complete</div>{_text(draft)}</div>"
+    )
 
 
 def render_question(question: str) -> str:

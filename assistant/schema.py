@@ -74,12 +74,22 @@ class Answer:
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     question: str = ""  # the standalone question that was answered (after follow-up resolution)
+    # A one-line message for the user about how the answer was made, e.g. that the language model
+    # was unreachable and this is the extractive answer.
+    notice: str | None = None
+    # Sentences the language model wrote that no article supports: removed from ``text``, listed
+    # here so a surface can show them, clearly marked, or not at all.
+    unverified: list[str] = field(default_factory=list)
+    mode: str = "extractive"  # or "llm": how ``text`` was written
 
     def to_dict(self) -> dict:
         return {
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
+            "notice": self.notice,
+            "unverified": self.unverified,
         }
 
 

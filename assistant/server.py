@@ -90,6 +90,11 @@ class AnswerOut(BaseModel):
     answer: str
     abstained: bool
     citations: list[Citation]  # the core's dataclass: one definition of a citation's fields
+    mode: str = Field(description='"extractive" or "llm" (generated, then checked sentence by sentence)')
+    notice: str | None = Field(None, description="one line on how the answer was made, e.g. LLM fallback")
+    unverified: list[str] = Field(
+        default_factory=list, description="generated sentences no article supports, removed from answer"
+    )
 
 
 class ErrorOut(BaseModel):

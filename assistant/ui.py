@@ -25,6 +25,7 @@ from assistant.render import (
     article_label,
     render_answer,
     render_articles,
+    render_draft,
     render_error,
     render_ingest_report,
     render_note,
@@ -191,9 +192,14 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         yield "", [*messages, {"role": "assistant", "content": render_pending()}], history
         try:
             chosen = parse_filters(*filter_values) if filter_values else None
-            answer = assistant.ask(text, filters=chosen, history=history)
-            reply = answer_html(assistant, answer)
-            history = [*history, answer.question]
+            draft = ""
+            for item in assistant.stream(text, filters=chosen, history=history):
+                if isinstance(item, str):  # LLM mode: the draft grows as tokens arrive
+                    draft += item
+                    yield "", [*messages, {"role": "assistant", "content": render_draft(draft)}], history
+                else:
+                    reply = answer_html(assistant, item)
+                    history = [*history, item.question]
         except AssistantError as exc:
             reply = render_error(_sentence(str(exc)))
         except Exception:

