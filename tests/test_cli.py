@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
+import pytest
+
+from assistant import Assistant
+from assistant.config import Settings
 from tests.conftest import SEED
+from tests.llm_servers import OllamaStub
 
 
-def run(store, *args):
+def run(store, *args, stdin: str | None = None, env: dict | None = None):
     return subprocess.run(
         [sys.executable, "-m", "assistant.cli", "--store", str(store), *args],
         capture_output=True,
         text=True,
         timeout=300,
+        input=stdin,
+        env={**os.environ, **(env or {})},
     )
+
+
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("cli-store")
+    assert Assistant(store_dir=store, settings=Settings.from_env(env={})).ingest([SEED]).added
+    return store
 
 
 def test_ingest_ask_articles_delete(tmp_path):
@@ -59,3 +74,28 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     ]
     bad_date = run(tmp_path / "store", "ask", "x", "--from", "yesterday")
     assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+
+
+def test_chat_keeps_the_conversation(seed_store):
+    result = run(seed_store, "chat", stdin="How many died in the Sinai crash?\nAnd in Paris?\n\n")
+    assert result.returncode == 0, result.stderr
+    answers = [line for line in result.stdout.splitlines() if line and not line.startswith(("[", " "))]
+    assert len(answers) == 2, result.stdout
+    assert "224" in answers[0] and "129" in answers[1]
+
+
+def test_ask_stream_shows_draft_then_checked_answer(seed_store):
+    stub = OllamaStub(
+        lambda body: "A bomb destroyed a Russian airliner, killing 224 people [1]. Real Madrid won [2]."
+    )
+    try:
+        env = {"ASSISTANT_LLM": "ollama", "ASSISTANT_LLM_MODEL": "stub", "ASSISTANT_LLM_BASE_URL": stub.url}
+        result = run(seed_store, "ask", "How many died in the Sinai crash?", "--stream", env=env)
+    finally:
+        stub.stop()
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("draft: A bomb destroyed") and "Real Madrid" in result.stderr
+    out = result.stdout.splitlines()
+    assert out[0].startswith("note: 1 sentence of the generated answer")
+    assert out[1] == "A bomb destroyed a Russian airliner, killing 224 people. [1]"
+    assert "  [unverified, removed] Real Madrid won." in out
