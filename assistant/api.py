@@ -46,7 +46,7 @@ class Assistant:
 
     @property
     def mode(self) -> str:
-        """ "llm" when answers are generated (and checked), "extractive" otherwise."""
+        """The answer mode: "llm" (generated, then checked against the articles) or "extractive"."""
         return "llm" if self._generator else "extractive"
 
     def ingest(
@@ -73,8 +73,6 @@ class Assistant:
         ``history`` holds earlier questions of the conversation (oldest first) for follow-ups.
         Raises InputError (a ValueError) for an empty, oversized or malformed question.
         """
-        if self._generator is None:
-            return self._answerer.answer(self.standalone(question, history), top_k=top_k, filters=filters)
         *_, answer = self.stream(question, top_k, filters, history)
         return answer
 

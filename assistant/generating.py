@@ -94,8 +94,8 @@ class Generator:
             log.warning("LLM answer failed, extractive fallback: %s", exc)
             yield replace(
                 extractive,
-                notice=f"The language model gave no answer ({exc}); this is the "
-                "extractive answer, quoted from the articles.",
+                notice=f"The language model is unavailable ({exc}); this is the extractive answer, "
+                "quoted from the articles.",
             )
             return
         yield self._checked("".join(draft), shown, extractive)

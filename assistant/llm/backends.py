@@ -110,9 +110,7 @@ def _chat_formatter(model, name: str) -> Callable[[Sequence[ChatMessage]], str]:
 
 def chat_deltas(llm: LLM, system: str, user: str) -> Iterator[str]:
     """Text deltas of a streamed chat reply (every llama-index LLM streams the same way)."""
-    messages = [
-        ChatMessage(role=MessageRole.SYSTEM, content=system),
-        ChatMessage(role=MessageRole.USER, content=user),
-    ]
+    messages = [ChatMessage(role=MessageRole.SYSTEM, content=system)] if system else []
+    messages.append(ChatMessage(role=MessageRole.USER, content=user))
     for chunk in llm.stream_chat(messages):
         yield chunk.delta or ""

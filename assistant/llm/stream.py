@@ -57,13 +57,13 @@ def timed_stream(
             try:
                 item = items.get(timeout=max(wait, 0.0))
             except queue.Empty:
-                what = "the first token" if first else "the whole answer"
+                what = "its first word" if first else "the whole answer"
                 limit = first_token_timeout if first and first_token_timeout < left else total_timeout
-                raise LLMError(f"no answer in time (waited {limit:g} s for {what})") from None
+                raise LLMError(f"no reply in time: waited {limit:g} s for {what}") from None
             if item is _END:
                 return
             if isinstance(item, Exception):
-                raise LLMError(f"the language model failed: {_one_line(item)}") from item
+                raise LLMError(f"error: {_one_line(item)}") from item
             if item:
                 first = False
                 yield item
