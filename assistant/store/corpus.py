@@ -212,8 +212,7 @@ class CorpusStore:
         record last, so a write cut short leaves no visible article (and is redone on re-ingest)."""
         if not entries:
             return
-        for entry in entries:
-            self._remove_parts(entry.article.article_id)
+        self._remove_parts([e.article.article_id for e in entries])
         rows = [s for e in entries for s in e.sentences]
         for i in range(0, len(rows), self._batch):
             part = rows[i : i + self._batch]
@@ -237,14 +236,18 @@ class CorpusStore:
 
     @_guarded
     def delete(self, article_ids: list[str]) -> None:
-        for article_id in article_ids:
-            self._articles.delete(ids=[article_id])
-            self._remove_parts(article_id)
+        if not article_ids:
+            return
+        self._articles.delete(ids=list(article_ids))
+        self._remove_parts(list(article_ids))
         self._bump_revision()
 
-    def _remove_parts(self, article_id: str) -> None:
-        self._vectors.delete(ref_doc_id=article_id)
-        self._sentences.delete(where={"article_id": article_id})
+    def _remove_parts(self, article_ids: list[str]) -> None:
+        """Chunks and sentences of these articles, in one call per collection (not one per
+        article, and not through ChromaVectorStore.delete, which takes one id at a time)."""
+        where = {"article_id": {"$in": list(dict.fromkeys(article_ids))}}
+        self._chunks.delete(where=where)
+        self._sentences.delete(where=where)
 
     def _bump_revision(self) -> None:
         meta = dict(self._client.get_collection(self._names["articles"]).metadata or {})
