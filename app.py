@@ -29,21 +29,21 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant.api import Assistant
     from assistant.errors import AssistantError
-    from assistant.server import WebSettings, create_app, is_loopback
+    from assistant.server import create_app, is_loopback
 
     try:
-        web = WebSettings.from_env()
+        settings.ui_credentials  # noqa: B018 (a malformed ASSISTANT_UI_AUTH stops the start here)
         assistant = Assistant(store_dir=args.store_dir, settings=settings)
     except (AssistantError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not is_loopback(args.host) and not (web.api_token and web.ui_auth):
+    if not is_loopback(args.host) and not (settings.api_token and settings.ui_auth):
         logging.warning(
             "binding %s without ASSISTANT_API_TOKEN and ASSISTANT_UI_AUTH: anyone who can reach it can "
             "read, add and delete articles",
             args.host,
         )
-    app = create_app(assistant, web)
+    app = create_app(assistant)
     print(f"News Assistant on http://{args.host}:{args.port} (API docs at /docs, widget at /widget)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

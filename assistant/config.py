@@ -1,7 +1,8 @@
 """One settings object, read once from ``ASSISTANT_*`` environment variables and passed down.
 
 Every tunable lives here so that a deployment changes behaviour by environment alone: the store
-(embedded directory or a Chroma server URL), the embedding model, chunking and retrieval sizes.
+(embedded directory or a Chroma server URL), the embedding model, chunking and retrieval sizes,
+the LLM answer mode, and the web server's auth, embedding origins and request limits.
 """
 
 from __future__ import annotations
@@ -61,6 +62,25 @@ class Settings:
     support_threshold: float = 0.6
     # Prompt templates (system.txt, answer.txt, condense.txt); point elsewhere to override them.
     prompts_dir: Path = PROJECT_ROOT / "prompts"
+    # Web (server.py). When set, /api/* needs "Authorization: Bearer <api_token>".
+    api_token: str = field(default="", repr=False)
+    # "user:password" turns on Gradio's login for / and /widget; see ``ui_credentials``.
+    ui_auth: str = field(default="", repr=False)
+    # Origins that may frame /widget and call the API from a browser ("*" for any), read from a
+    # comma list; empty means loopback origins only (http://127.0.0.1:*, http://localhost:*).
+    allowed_origins: tuple[str, ...] = ()
+    max_body_kb: int = 64  # POST /api/ask bodies: a question is at most 2,000 characters
+    max_history: int = 50  # earlier turns accepted by POST /api/ask
+
+    @property
+    def ui_credentials(self) -> tuple[str, str] | None:
+        """``ui_auth`` as (user, password), None when unset; ValueError when malformed."""
+        if not self.ui_auth:
+            return None
+        user, sep, password = self.ui_auth.partition(":")
+        if not sep or not user or not password:
+            raise ValueError("ASSISTANT_UI_AUTH must look like user:password")
+        return user, password
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -79,7 +99,15 @@ class Settings:
         return replace(settings, **overrides)
 
 
+# Secrets and credentials: surrounding whitespace (a stray newline from a secrets file) is dropped.
+_STRIPPED = {"api_token", "ui_auth"}
+
+
 def _coerce(name: str, raw: str, kind: type) -> Any:
+    if name in _STRIPPED:
+        return raw.strip()
+    if kind is tuple:  # a comma list; "https://a.example/" and "https://a.example" are one origin
+        return tuple(item for item in (part.strip().rstrip("/") for part in raw.split(",")) if item)
     try:
         if kind is Path:
             return Path(raw).expanduser()

@@ -1,12 +1,14 @@
 """The web process: FastAPI with the HTTP API, the Gradio chat at / and the embeddable chat at /widget.
 
-One ``Assistant`` (model and store loaded once) serves every request. Settings read here, beyond
-``Settings``:
+One ``Assistant`` (model and store loaded once) serves every request. The web settings are fields of
+``assistant.settings`` (config.py), read from the environment once:
 
-- ``ASSISTANT_API_TOKEN``: when set, /api/* needs ``Authorization: Bearer <token>``.
-- ``ASSISTANT_UI_AUTH``: ``user:password`` turns on Gradio's login for / and /widget.
-- ``ASSISTANT_ALLOWED_ORIGINS``: comma list of origins that may embed the widget and call the API
-  from a browser (``*`` for any). Unset: only loopback origins (http://127.0.0.1:*, http://localhost:*).
+- ``api_token`` (``ASSISTANT_API_TOKEN``): when set, /api/* needs ``Authorization: Bearer <token>``.
+- ``ui_auth`` (``ASSISTANT_UI_AUTH``): ``user:password`` turns on Gradio's login for / and /widget.
+- ``allowed_origins`` (``ASSISTANT_ALLOWED_ORIGINS``): comma list of origins that may embed the
+  widget and call the API from a browser (``*`` for any). Unset: only loopback origins.
+- ``max_body_kb`` (``ASSISTANT_MAX_BODY_KB``, 64) and ``max_history`` (``ASSISTANT_MAX_HISTORY``, 50):
+  limits on POST /api/ask.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import re
 import secrets
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -40,31 +41,7 @@ from assistant.ui import HEADER_CSS, build_main, build_widget, check_suffix, ing
 
 log = logging.getLogger(__name__)
 
-MAX_ASK_BODY = 64 * 1024  # bytes: a question is at most 2,000 characters; history adds some
-MAX_HISTORY = 50
 LOOPBACK_ORIGINS = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?"
-
-
-@dataclass(frozen=True)
-class WebSettings:
-    """Web-only settings, from ASSISTANT_API_TOKEN, ASSISTANT_ALLOWED_ORIGINS, ASSISTANT_UI_AUTH."""
-
-    api_token: str = ""
-    allowed_origins: list[str] = field(default_factory=list)  # empty: loopback origins only
-    ui_auth: tuple[str, str] | None = None
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> WebSettings:
-        env = os.environ if env is None else env
-        origins = [o.strip().rstrip("/") for o in env.get("ASSISTANT_ALLOWED_ORIGINS", "").split(",")]
-        auth = env.get("ASSISTANT_UI_AUTH", "").strip()
-        ui_auth = None
-        if auth:
-            user, sep, password = auth.partition(":")
-            if not sep or not user or not password:
-                raise ValueError("ASSISTANT_UI_AUTH must look like user:password")
-            ui_auth = (user, password)
-        return cls(env.get("ASSISTANT_API_TOKEN", "").strip(), [o for o in origins if o], ui_auth)
 
 
 # ------------------------------------------------------------------------------- request models
@@ -110,9 +87,14 @@ ERRORS = {
 # ------------------------------------------------------------------------------------ the app
 
 
-def create_app(assistant: Assistant, web: WebSettings | None = None, *, mount_ui: bool = True) -> FastAPI:
-    web = web or WebSettings.from_env()
+def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
+    """The app for ``assistant``; its ``settings`` carry the web settings (auth, origins, limits).
+
+    Raises ValueError for a malformed ``ASSISTANT_UI_AUTH``."""
     settings = assistant.settings
+    origins = list(settings.allowed_origins)
+    ui_auth = settings.ui_credentials
+    max_ask_body = settings.max_body_kb * 1024
     max_file_bytes = int(settings.max_file_mb * 1024 * 1024)
     app = FastAPI(
         title="News Assistant API",
@@ -148,7 +130,7 @@ def create_app(assistant: Assistant, web: WebSettings | None = None, *, mount_ui
     async def _limits_and_framing(request: Request, call_next):
         path = request.url.path
         if path.startswith("/api/"):
-            limit = MAX_ASK_BODY if path == "/api/ask" else max_file_bytes * 10 + 1024 * 1024
+            limit = max_ask_body if path == "/api/ask" else max_file_bytes * 10 + 1024 * 1024
             length = request.headers.get("content-length")
             if length and length.isdigit() and int(length) > limit:
                 return JSONResponse(
@@ -156,8 +138,8 @@ def create_app(assistant: Assistant, web: WebSettings | None = None, *, mount_ui
                     status_code=413,
                 )
         response = await call_next(request)
-        ancestors = "*" if "*" in web.allowed_origins else " ".join(web.allowed_origins)
-        if not web.allowed_origins:
+        ancestors = "*" if "*" in origins else " ".join(origins)
+        if not origins:
             ancestors = "http://127.0.0.1:* http://localhost:*"
         if path.startswith("/widget"):
             response.headers["Content-Security-Policy"] = f"frame-ancestors 'self' {ancestors}"
@@ -168,19 +150,19 @@ def create_app(assistant: Assistant, web: WebSettings | None = None, *, mount_ui
 
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=web.allowed_origins,
-        allow_origin_regex=None if web.allowed_origins else LOOPBACK_ORIGINS,
+        allow_origins=origins,
+        allow_origin_regex=None if origins else LOOPBACK_ORIGINS,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
         allow_headers=["*"],
-        allow_credentials="*" not in web.allowed_origins,
+        allow_credentials="*" not in origins,
     )
 
     def require_token(request: Request) -> None:
-        if not web.api_token:
+        if not settings.api_token:
             return
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), web.api_token):
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), settings.api_token):
             raise StarletteHTTPException(
                 401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
@@ -195,8 +177,8 @@ def create_app(assistant: Assistant, web: WebSettings | None = None, *, mount_ui
     @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, dependencies=auth, tags=["ask"])
     def ask(body: AskIn) -> dict:
         """Answer a question; the same JSON as `assistant ask --json`."""
-        if len(body.history) > MAX_HISTORY:
-            raise InputError(f"history has {len(body.history)} turns; the limit is {MAX_HISTORY}")
+        if len(body.history) > settings.max_history:
+            raise InputError(f"history has {len(body.history)} turns; the limit is {settings.max_history}")
         questions = []
         for turn in body.history:
             q = turn if isinstance(turn, str) else (turn[0] if turn else "")
@@ -270,8 +252,8 @@ def create_app(assistant: Assistant, web: WebSettings | None = None, *, mount_ui
     if mount_ui:
         common = dict(
             footer_links=[],
-            auth=web.ui_auth,
-            auth_message="Sign in to the News Assistant." if web.ui_auth else None,
+            auth=ui_auth,
+            auth_message="Sign in to the News Assistant." if ui_auth else None,
             ssr_mode=False,
             max_file_size=f"{settings.max_file_mb:g}mb",
             show_error=False,

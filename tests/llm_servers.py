@@ -16,6 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = ROOT / ".cache" / "models"
+# What the stub "model" says about the Sinai question: one sentence the seed article supports,
+# one it doesn't (the check must remove it).
+SINAI_REPLY = (
+    "A bomb destroyed a Russian airliner, killing 224 people [1]. Real Madrid won the cup final 3-1 [2]."
+)
 
 
 def gemma_path() -> Path:
@@ -77,13 +82,27 @@ class LlamaServer:
         self._log.close()
 
 
+def scripted(replies: dict[str, str], default: str = SINAI_REPLY) -> Callable[[dict], str]:
+    """A reply function for OllamaStub: the reply whose key occurs in the question of an answer
+    prompt (prompts/answer.txt), else ``default``."""
+
+    def reply(body: dict) -> str:
+        user = body["messages"][-1]["content"]
+        question = user.rsplit("Question:", 1)[-1].split("\n", 1)[0]
+        return next((text for key, text in replies.items() if key in question), default)
+
+    return reply
+
+
 class OllamaStub:
     """Answers POST /api/chat as Ollama does when streaming: one JSON object per line, the
     reply's text split over several ``message.content`` pieces, then a ``done: true`` object.
-    ``reply(request_json) -> str`` decides the text."""
+    ``reply(request_json) -> str`` decides the text; ``delay`` seconds pass before each piece, so
+    a client can be watched while the reply streams."""
 
-    def __init__(self, reply: Callable[[dict], str]) -> None:
+    def __init__(self, reply: Callable[[dict], str], delay: float = 0.0) -> None:
         self.reply = reply
+        self.delay = delay
         self.requests: list[dict] = []
         stub = self
 
@@ -100,17 +119,22 @@ class OllamaStub:
                 self.end_headers()
                 words = text.split(" ")
                 pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
-                for piece in pieces:
-                    self._line({"message": {"role": "assistant", "content": piece}, "done": False})
-                self._line(
-                    {
-                        "message": {"role": "assistant", "content": ""},
-                        "done": True,
-                        "done_reason": "stop",
-                        "eval_count": len(pieces),
-                        "prompt_eval_count": 100,
-                    }
-                )
+                try:
+                    for piece in pieces:
+                        if stub.delay:
+                            time.sleep(stub.delay)
+                        self._line({"message": {"role": "assistant", "content": piece}, "done": False})
+                    self._line(
+                        {
+                            "message": {"role": "assistant", "content": ""},
+                            "done": True,
+                            "done_reason": "stop",
+                            "eval_count": len(pieces),
+                            "prompt_eval_count": 100,
+                        }
+                    )
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a deadline, or the app stopped): as Ollama, carry on
 
             def _line(self, extra: dict) -> None:
                 line = {"model": "stub-model", "created_at": "2026-11-25T12:00:00Z", **extra}

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.webapp import WebApp
+from tests.llm_servers import OllamaStub, scripted
+from tests.webapp import WebApp, llm_env
 
 SINAI = "How many died in the Sinai crash?"
 TOKEN = "test-token-123"
@@ -41,6 +42,8 @@ def test_ask_returns_answer_json(client):
     body = response.json()
     assert set(body) == {"answer", "abstained", "citations", "mode", "notice", "unverified"}
     assert not body["abstained"] and "224" in body["answer"] and "[1]" in body["answer"]
+    # no LLM configured: the extractive answer, nothing to report about how it was made
+    assert body["mode"] == "extractive" and body["notice"] is None and body["unverified"] == []
     quote = body["citations"][0]
     assert "224" in quote["quote"] and quote["source"] == "Dawn" and quote["published"] == "2015-11-18"
 
@@ -74,6 +77,7 @@ def test_abstains_on_uncovered_question(client):
         ({"question": "   "}, 400, "empty"),
         ({"question": "x" * 3000}, 400, "limit"),
         ({"question": SINAI, "top_k": 0}, 422, "top_k"),
+        ({"question": SINAI, "history": ["q"] * 51}, 400, "the limit is 50"),
         ({}, 422, "question"),
         ({"question": 5}, 422, "question"),
         ({"question": SINAI, "filters": {"date_from": "yesterday"}}, 422, "date_from"),
@@ -189,5 +193,58 @@ def test_gradio_client_answer_endpoint(server):
     gc = Client(f"{server.url}/widget/", verbose=False)
     body = gc.predict(SINAI, [], api_name="/answer")
     assert "224" in body["answer"] and body["citations"][0]["source"] == "Dawn"
+    assert body["mode"] == "extractive" and body["notice"] is None and body["unverified"] == []
     follow_up = gc.predict("And in Paris?", [SINAI], api_name="/answer")
     assert "129" in follow_up["answer"]
+
+
+def test_llm_mode_reports_mode_notice_and_unverified():
+    """An app in LLM mode (Ollama's format, through the stand-in): /api/ask and the widget's
+    /answer both carry the checked answer, the removed sentence and the notice."""
+    from gradio_client import Client
+
+    stub = OllamaStub(scripted({}))
+    app = WebApp(env=llm_env(stub.url))
+    try:
+        app.start()
+        response = httpx.post(f"{app.url}/api/ask", json={"question": SINAI}, timeout=60)
+        assert response.status_code == 200, response.text
+        widget = Client(f"{app.url}/widget/", verbose=False).predict(SINAI, [], api_name="/answer")
+        for body in (response.json(), widget):
+            assert body["mode"] == "llm" and not body["abstained"]
+            assert "224" in body["answer"] and "[1]" in body["answer"] and "Real Madrid" not in body["answer"]
+            assert body["unverified"] == ["Real Madrid won the cup final 3-1."]
+            assert "removed" in body["notice"]
+            assert "killing 224 people" in body["citations"][0]["quote"]
+        assert stub.requests and stub.requests[-1]["model"] == "stub-model"
+        spec = httpx.get(f"{app.url}/openapi.json").json()["components"]["schemas"]["AnswerOut"]
+        assert {"mode", "notice", "unverified"} <= set(spec["properties"])
+    finally:
+        app.stop()
+        stub.stop()
+
+
+def test_web_settings_read_once_into_settings(monkeypatch, capsys):
+    from assistant.config import Settings
+
+    env = {
+        "ASSISTANT_API_TOKEN": " tok-secret\n",
+        "ASSISTANT_UI_AUTH": "editor:pw-secret",
+        "ASSISTANT_ALLOWED_ORIGINS": "https://intranet.example.com/, ,http://localhost:9000",
+        "ASSISTANT_MAX_BODY_KB": "16",
+        "ASSISTANT_MAX_HISTORY": "5",
+    }
+    s = Settings.from_env(env=env)
+    assert s.api_token == "tok-secret" and s.ui_credentials == ("editor", "pw-secret")
+    assert s.allowed_origins == ("https://intranet.example.com", "http://localhost:9000")
+    assert (s.max_body_kb, s.max_history) == (16, 5)
+    assert "secret" not in repr(s)
+    default = Settings.from_env(env={})
+    assert (default.api_token, default.ui_credentials, default.allowed_origins) == ("", None, ())
+    assert (default.max_body_kb, default.max_history) == (64, 50)
+    # a malformed login stops app.py at start with one line, before anything loads
+    import app
+
+    monkeypatch.setenv("ASSISTANT_UI_AUTH", "no-colon")
+    assert app.main([]) == 2
+    assert "ASSISTANT_UI_AUTH must look like user:password" in capsys.readouterr().err

@@ -21,6 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
 
 
+def llm_env(base_url: str) -> dict[str, str]:
+    """WebApp env for the LLM mode against an Ollama server (tests use llm_servers.OllamaStub)."""
+    return {
+        "ASSISTANT_LLM": "ollama",
+        "ASSISTANT_LLM_MODEL": "stub-model",
+        "ASSISTANT_LLM_BASE_URL": base_url,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
