@@ -42,8 +42,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def ollama():
-    # 80 ms a word: the Sinai reply takes about 1.5 s to stream, long enough to watch the draft
-    stub = OllamaStub(scripted({"destroyed the Russian airliner": MARKUP_REPLY}), delay=0.08)
+    # 100 ms a word: the Sinai reply takes about 2 s to stream, long enough to watch the draft
+    stub = OllamaStub(scripted({"destroyed the Russian airliner": MARKUP_REPLY}), delay=0.1)
     yield stub
     stub.stop()
 
