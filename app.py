@@ -32,12 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.server import create_app, is_loopback
 
     try:
-        settings.ui_credentials  # noqa: B018 (a malformed ASSISTANT_UI_AUTH stops the start here)
+        ui_login = settings.ui_credentials  # a malformed ASSISTANT_UI_AUTH stops the start here
         assistant = Assistant(store_dir=args.store_dir, settings=settings)
     except (AssistantError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not is_loopback(args.host) and not (settings.api_token and settings.ui_auth):
+    if not is_loopback(args.host) and not (settings.api_token and ui_login):
         logging.warning(
             "binding %s without ASSISTANT_API_TOKEN and ASSISTANT_UI_AUTH: anyone who can reach it can "
             "read, add and delete articles",
