@@ -19,3 +19,7 @@ class InputError(AssistantError, ValueError):
 
 class LLMError(AssistantError):
     """The language model is unreachable, too slow, or answered with nothing usable."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out

@@ -91,11 +91,11 @@ class Generator:
                 draft.append(delta)
                 yield delta
         except LLMError as exc:
-            log.warning("LLM answer failed, extractive fallback: %s", exc)
+            log.warning("LLM answer failed, extractive fallback: %s", exc)  # the detail, for operators
+            what = "did not answer in time" if exc.timed_out else "is unavailable right now"
             yield replace(
                 extractive,
-                notice=f"The language model is unavailable ({exc}); this is the extractive answer, "
-                "quoted from the articles.",
+                notice=f"The language model {what}; this is the extractive answer, quoted from the articles.",
             )
             return
         yield self._checked("".join(draft), shown, extractive)

@@ -17,7 +17,7 @@ from assistant.config import Settings
 from assistant.llm.verify import missing_facts, split_claims
 from assistant.schema import Answer
 from tests.conftest import SEED, free_port
-from tests.llm_servers import LlamaServer, OllamaStub, gemma_path
+from tests.llm_servers import SINAI_REPLY, LlamaServer, OllamaStub, gemma_path
 
 SINAI = "How many died in the Sinai crash?"
 INJECTION = {
@@ -81,9 +81,7 @@ def ollama_reply(body: dict) -> str:
         return "How many people died in the attacks in Paris?"
     if "attacks in Paris" in user.rsplit("Question:", 1)[-1]:
         return "The Paris carnage killed 129 people, most of them youths [1]."
-    return (
-        "A bomb destroyed a Russian airliner, killing 224 people [1]. Real Madrid won the cup final 3-1 [2]."
-    )
+    return SINAI_REPLY
 
 
 @pytest.fixture
@@ -155,7 +153,7 @@ def test_unreachable_server_falls_back_fast(store_dir):
     answer = assistant.ask(SINAI)
     assert time.monotonic() - started < 10
     assert answer.mode == "extractive" and "224" in answer.text
-    assert answer.notice.startswith("The language model is unavailable (error: ")
+    assert answer.notice.startswith("The language model is unavailable right now;")
 
 
 def test_hanging_server_times_out(store_dir):
@@ -170,7 +168,7 @@ def test_hanging_server_times_out(store_dir):
     started = time.monotonic()
     answer = assistant.ask(SINAI)
     assert time.monotonic() - started < 6
-    assert answer.mode == "extractive" and "224" in answer.text and "no reply in time" in answer.notice
+    assert answer.mode == "extractive" and "224" in answer.text and "did not answer in time" in answer.notice
     listener.close()
 
 

@@ -59,7 +59,7 @@ def timed_stream(
             except queue.Empty:
                 what = "its first word" if first else "the whole answer"
                 limit = first_token_timeout if first and first_token_timeout < left else total_timeout
-                raise LLMError(f"no reply in time: waited {limit:g} s for {what}") from None
+                raise LLMError(f"no reply in time: waited {limit:g} s for {what}", timed_out=True) from None
             if item is _END:
                 return
             if isinstance(item, Exception):
