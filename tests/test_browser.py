@@ -9,26 +9,17 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.conftest import CHROMIUM
 from tests.webapp import ROOT, WebApp, free_port
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SINAI = "How many died in the Sinai crash?"
 XSS_TEXT = (
     "Harbour <img src=x onerror=window.__xss=1> figures\n\n"
@@ -39,7 +30,7 @@ XSS_TEXT = (
 if not Path(CHROMIUM).exists():  # pragma: no cover - `make test` installs it
     pytest.skip("Debian's chromium is not installed (run `make browser`)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -65,25 +56,6 @@ def server(embed_origin):
     app = WebApp(env={"ASSISTANT_ALLOWED_ORIGINS": embed_origin}).start()
     yield app
     app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors
-    yield page
-    context.close()
 
 
 def ask(page, question: str, scope=None):

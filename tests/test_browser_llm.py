@@ -10,18 +10,16 @@ Set SCREENSHOT_DIR to keep the screenshot of an LLM answer with a removed claim
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import CHROMIUM
 from tests.llm_servers import OllamaStub, scripted
 from tests.webapp import WebApp, free_port, llm_env
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 SINAI = "How many died in the Sinai crash?"
 DRAFT_LABEL = "Draft, checked against the articles when complete"
 REMOVED_LABEL = "Not in the articles, removed from the answer"
@@ -37,7 +35,7 @@ MARKUP_REPLY = (
 if not Path(CHROMIUM).exists():  # pragma: no cover - `make test` installs it
     pytest.skip("Debian's chromium is not installed (run `make browser`)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -53,26 +51,6 @@ def server(ollama):
     app = WebApp(env=llm_env(ollama.url)).start()
     yield app
     app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 1000})
-    page = context.new_page()
-    page.errors = []
-    page.dialogs = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
 
 
 def ask_streamed(page, question: str, scope=None, check_draft=None):
