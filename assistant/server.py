@@ -13,6 +13,8 @@ One ``Assistant`` (model and store loaded once) serves every request. The web se
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import os
 import re
@@ -29,7 +31,7 @@ import gradio as gr  # noqa: E402
 from fastapi import Depends, FastAPI, File, Request, UploadFile  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
-from fastapi.responses import FileResponse, JSONResponse, Response  # noqa: E402
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 
@@ -174,9 +176,8 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         """Liveness: the model and store are loaded."""
         return {"status": "ok", "articles": len(assistant.articles())}
 
-    @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, dependencies=auth, tags=["ask"])
-    def ask(body: AskIn) -> dict:
-        """Answer a question; the same JSON as `assistant ask --json`."""
+    def query(body: AskIn) -> dict:
+        """The keyword arguments of Assistant.ask/stream for a request body."""
         if len(body.history) > settings.max_history:
             raise InputError(f"history has {len(body.history)} turns; the limit is {settings.max_history}")
         questions = []
@@ -187,7 +188,45 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         filters = None
         if body.filters is not None:
             filters = Filters(body.filters.source or None, body.filters.date_from, body.filters.date_to)
-        return assistant.ask(body.question, top_k=body.top_k, filters=filters, history=questions).to_dict()
+        return {"question": body.question, "top_k": body.top_k, "filters": filters, "history": questions}
+
+    @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, dependencies=auth, tags=["ask"])
+    def ask(body: AskIn) -> dict:
+        """Answer a question; the same JSON as `assistant ask --json`."""
+        return assistant.ask(**query(body)).to_dict()
+
+    @app.post(
+        "/api/ask/stream",
+        responses={
+            **ERRORS,
+            200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+        },
+        dependencies=auth,
+        tags=["ask"],
+    )
+    def ask_stream(body: AskIn) -> StreamingResponse:
+        """Answer as server-sent events: `draft` events (`{"text": ...}`, the LLM's words as they
+        come; none in the extractive mode), then one `answer` event with the JSON of /api/ask,
+        checked against the articles. A failure after the stream began is an `error` event."""
+        items = assistant.stream(**query(body))
+        first = next(items)  # bad input fails here, before any byte is sent: a plain 4xx
+
+        def events():
+            try:
+                for item in itertools.chain([first], items):
+                    if isinstance(item, str):
+                        yield _event("draft", {"text": item})
+                    else:
+                        yield _event("answer", item.to_dict())
+            except AssistantError as exc:
+                yield _event("error", {"error": str(exc)})
+            except Exception:
+                log.exception("streamed answer failed")
+                yield _event("error", {"error": "something went wrong; the error was logged"})
+
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @app.get("/api/articles", dependencies=auth, tags=["articles"])
     def list_articles() -> list[dict]:
@@ -272,3 +311,8 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
 
 def is_loopback(host: str) -> bool:
     return host in {"localhost", "::1"} or bool(re.fullmatch(r"127(\.\d{1,3}){3}", host))
+
+
+def _event(name: str, data: dict) -> str:
+    """One server-sent event; JSON data keeps newlines in the text from ending it early."""
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +47,26 @@ def test_ask_returns_answer_json(client):
     assert body["mode"] == "extractive" and body["notice"] is None and body["unverified"] == []
     quote = body["citations"][0]
     assert "224" in quote["quote"] and quote["source"] == "Dawn" and quote["published"] == "2015-11-18"
+
+
+def events(response: httpx.Response) -> list[tuple[str, dict]]:
+    """Server-sent events as (name, JSON data) pairs."""
+    assert response.headers["content-type"].startswith("text/event-stream")
+    found = []
+    for block in response.text.split("\n\n"):
+        if block.strip():
+            fields = dict(line.split(": ", 1) for line in block.splitlines())
+            found.append((fields["event"], json.loads(fields["data"])))
+    return found
+
+
+def test_ask_stream_extractive(client):
+    response = client.post("/api/ask/stream", json={"question": SINAI, "history": []})
+    assert response.status_code == 200, response.text
+    [(name, body)] = events(response)  # no draft without an LLM: just the answer
+    assert name == "answer" and "224" in body["answer"] and body["mode"] == "extractive"
+    empty = client.post("/api/ask/stream", json={"question": "  "})
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]
 
 
 def test_ask_with_history_filters_and_top_k(client):
@@ -217,6 +238,10 @@ def test_llm_mode_reports_mode_notice_and_unverified():
             assert "removed" in body["notice"]
             assert "killing 224 people" in body["citations"][0]["quote"]
         assert stub.requests and stub.requests[-1]["model"] == "stub-model"
+        streamed = events(httpx.post(f"{app.url}/api/ask/stream", json={"question": SINAI}, timeout=60))
+        drafts = [data["text"] for name, data in streamed if name == "draft"]
+        assert len(drafts) > 5 and "Real Madrid" in "".join(drafts)  # the draft, word by word
+        assert streamed[-1][0] == "answer" and streamed[-1][1] == response.json()
         spec = httpx.get(f"{app.url}/openapi.json").json()["components"]["schemas"]["AnswerOut"]
         assert {"mode", "notice", "unverified"} <= set(spec["properties"])
     finally:
