@@ -198,7 +198,7 @@ def render_error(message: str) -> str:
     return f'<div class="na-error">{_text(message)}</div>'
 
 
-def render_pending(message: str = "Searching the articles…") -> str:
+def render_pending(message: str) -> str:
     return f'<div class="na-pending">{_text(message)}</div>'
 
 

@@ -35,6 +35,8 @@ from assistant.render import (
 from assistant.schema import Answer, Article, Filters
 
 log = logging.getLogger(__name__)
+# Shown until the answer (or, in LLM mode, the model's first words) arrives.
+WAITING = {"extractive": "Searching the articles…", "llm": "Searching the articles, then writing the answer…"}
 
 ALL_SOURCES = "All sources"
 GENERIC_ERROR = "Something went wrong on our side while answering. Please try again."
@@ -189,7 +191,8 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
             yield "", messages, history
             return
         messages.append({"role": "user", "content": render_question(text)})
-        yield "", [*messages, {"role": "assistant", "content": render_pending()}], history
+        pending = render_pending(WAITING[assistant.mode])
+        yield "", [*messages, {"role": "assistant", "content": pending}], history
         try:
             chosen = parse_filters(*filter_values) if filter_values else None
             draft = ""
