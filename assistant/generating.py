@@ -23,7 +23,7 @@ from assistant.answer.question import stems
 from assistant.answering import NOT_COVERED, Answerer, Evidence, cite, clean_question
 from assistant.config import Settings
 from assistant.errors import LLMError
-from assistant.llm.backends import chat_deltas
+from assistant.llm.backends import chat_deltas, llm_kind
 from assistant.llm.prompts import NOT_FOUND_PHRASE, Prompts
 from assistant.llm.stream import timed_stream
 from assistant.llm.verify import Claim, Verifier, split_claims
@@ -68,7 +68,7 @@ class Generator:
         self._store = store
         self._verifier = verifier
         # llama.cpp in process runs one generation at a time; servers queue requests themselves.
-        self._lock = threading.Lock() if settings.llm.strip().lower() == "llama-cpp" else None
+        self._lock = threading.Lock() if llm_kind(settings) == "llama-cpp" else None
 
     def stream(
         self, question: str, top_k: int | None = None, filters: Filters | None = None
@@ -145,15 +145,15 @@ class Generator:
         return shown
 
     def _checked(self, draft: str, shown: list[Shown], extractive: Answer) -> Answer:
-        sentences = [(t, m) for t, m in split_claims(draft) if not _SCAFFOLD.match(t)]
+        # Neither the prompt's scaffolding nor the abstention phrase is a claim to check.
+        sentences = [
+            (t, m) for t, m in split_claims(draft) if not _SCAFFOLD.match(t) and not _NOT_FOUND.search(t)
+        ]
         claims = self._verifier.check(sentences, [s.rows for s in shown], extractive.question)
         said_not_found = bool(_NOT_FOUND.search(draft))
-        supported = list(
-            {c.text: c for c in claims if c.supported and not _NOT_FOUND.search(c.text)}.values()
-        )  # small models repeat themselves; each sentence once
-        unverified = list(
-            dict.fromkeys(c.text for c in claims if not c.supported and not _NOT_FOUND.search(c.text))
-        )
+        # small models repeat themselves; each sentence once
+        supported = list({c.text: c for c in claims if c.supported}.values())
+        unverified = list(dict.fromkeys(c.text for c in claims if not c.supported))
         log.info("LLM draft: %d claims, %d supported", len(claims), len(supported))
         if said_not_found and not supported:
             return Answer(NOT_COVERED, abstained=True, question=extractive.question, mode="llm")

