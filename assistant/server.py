@@ -43,6 +43,7 @@ from assistant.ui import HEADER_CSS, build_main, build_widget, check_suffix, ing
 
 log = logging.getLogger(__name__)
 
+ASK_PATHS = ("/api/ask", "/api/ask/stream")  # question bodies: ASSISTANT_MAX_BODY_KB applies
 LOOPBACK_ORIGINS = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?"
 
 
@@ -132,7 +133,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     async def _limits_and_framing(request: Request, call_next):
         path = request.url.path
         if path.startswith("/api/"):
-            limit = max_ask_body if path == "/api/ask" else max_file_bytes * 10 + 1024 * 1024
+            limit = max_ask_body if path in ASK_PATHS else max_file_bytes * 10 + 1024 * 1024
             length = request.headers.get("content-length")
             if length and length.isdigit() and int(length) > limit:
                 return JSONResponse(

@@ -114,8 +114,9 @@ def test_ask_bad_input_is_clear_4xx_json(client, payload, status, words):
 def test_malformed_and_oversized_bodies(client):
     response = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422 and "error" in response.json()
-    response = client.post("/api/ask", json={"question": "x" * 100_000})
-    assert response.status_code == 413 and "too large" in response.json()["error"]
+    for path in ("/api/ask", "/api/ask/stream"):
+        response = client.post(path, json={"question": "x" * 100_000})
+        assert response.status_code == 413 and "too large" in response.json()["error"]
 
 
 def test_token_required(server):
