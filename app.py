@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant.api import Assistant
     from assistant.errors import AssistantError
-    from assistant.server import create_app, is_loopback
+    from assistant.web.app import create_app, is_loopback
 
     try:
         ui_login = settings.ui_credentials  # a malformed ASSISTANT_UI_AUTH stops the start here

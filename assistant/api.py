@@ -6,13 +6,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.answering import Answerer
-from assistant.chat import Chat, condense
+from assistant.query.answerer import Answerer
+from assistant.query.condense import Chat, condense
 from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import InputError
-from assistant.generating import Generator
-from assistant.indexing import Indexer, Progress
+from assistant.llm.generator import Generator
+from assistant.ingest.pipeline import Indexer, Progress
 from assistant.llm.backends import make_llm
 from assistant.llm.prompts import Prompts
 from assistant.llm.verify import Verifier
@@ -94,7 +94,7 @@ class Assistant:
 
     def standalone(self, question: str, history: Sequence[str] = ()) -> str:
         """``question`` rewritten to stand alone after ``history`` (the LLM when one is set and
-        answers, else the rule-based method in chat.py)."""
+        answers, else the rule-based method in query/condense.py)."""
         if not history or not isinstance(question, str) or not question.strip():
             return question
         if len(question) > self.settings.max_question_chars:

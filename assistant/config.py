@@ -33,7 +33,7 @@ class Settings:
     chunk_tokens: int = 128
     top_k: int = 8
     max_citations: int = 2
-    # Minimum topical relevance of the best sentence (answer/extractive.py) below which the
+    # Minimum topical relevance of the best sentence (query/rank.py) below which the
     # assistant abstains; calibrated on tests/data/seed_qa.jsonl (answerable tops >= 0.56).
     abstain_threshold: float = 0.5
     max_question_chars: int = 2000
@@ -62,7 +62,7 @@ class Settings:
     support_threshold: float = 0.6
     # Prompt templates (system.txt, answer.txt, condense.txt); point elsewhere to override them.
     prompts_dir: Path = PROJECT_ROOT / "prompts"
-    # Web (server.py). When set, /api/* needs "Authorization: Bearer <api_token>".
+    # Web (web/app.py). When set, /api/* needs "Authorization: Bearer <api_token>".
     api_token: str = field(default="", repr=False)
     # "user:password" turns on Gradio's login for / and /widget; see ``ui_credentials``.
     ui_auth: str = field(default="", repr=False)

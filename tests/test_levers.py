@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.answer.dates import DateRef, mentions, question_dates, sentence_periods
-from assistant.answer.question import analyse
+from assistant.query.dates import DateRef, mentions, question_dates, sentence_periods
+from assistant.query.question import analyse
 from assistant.config import Settings
 from assistant.evaluate import evaluate, load_cases
-from assistant.retrieve import retrieve
+from assistant.query.retrieve import retrieve
 from assistant.schema import Filters
 
 LEVERS = Path(__file__).parent / "data" / "levers"
@@ -95,8 +95,8 @@ def test_syndicated_copies_are_collapsed(levers):
 
 
 def test_a_sentence_copied_in_another_article_is_ranked_once():
-    from assistant.answer.extractive import rank
-    from assistant.retrieve import Passage
+    from assistant.query.rank import rank
+    from assistant.query.retrieve import Passage
     from assistant.store.corpus import SentenceRow
 
     text = "About 3,000 families were left homeless, the disaster authority said."
@@ -114,7 +114,7 @@ def test_a_sentence_copied_in_another_article_is_ranked_once():
 
 
 def test_place_cue_reads_what_a_strike_hit():
-    from assistant.answer.extractive import matches_kind
+    from assistant.query.rank import matches_kind
 
     assert matches_kind("place", "In a separate action, French warplanes targeted Raqqa for a second day.")
     assert matches_kind("place", "Jets struck Mosul overnight.")

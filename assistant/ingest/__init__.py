@@ -1,1 +1,2 @@
-"""Turning files into clean articles with sentence and chunk spans. No store, no UI, no network."""
+"""Turning files into stored articles, one step a file: read, formats, clean, sentences, chunk, and
+the pipeline that runs them and hands embedded chunks to the store. No UI, no network."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.question import stems
+from assistant.query.question import stems
 from assistant.embed import Embedder
 from assistant.ingest.sentences import sentence_spans
 from assistant.store.corpus import SentenceRow, sentence_index

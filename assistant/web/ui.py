@@ -1,7 +1,7 @@
 """The Gradio pages: the full web chat (chat, filters, examples, an Articles tab) and /widget.
 
 Every handler goes through the one ``Assistant`` of the process. Messages in the chat are HTML built
-by ``assistant.render`` (article text escaped there); errors show as a friendly line in the chat.
+by ``assistant.web.render`` (article text escaped there); errors show as a friendly line in the chat.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import gradio as gr
 from assistant.api import Assistant
 from assistant.errors import AssistantError, InputError
 from assistant.ingest.read import SUPPORTED_SUFFIXES
-from assistant.render import (
+from assistant.web.render import (
     FileResult,
     article_label,
     render_answer,

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from assistant.answer.dates import DateRef, question_dates
+from assistant.query.dates import DateRef, question_dates
 
 _STOPWORDS = frozenset(
     """a an the of in on at to for from by with about as and or but if is are was were be been

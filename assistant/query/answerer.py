@@ -6,12 +6,12 @@ import logging
 import re
 from dataclasses import dataclass
 
-from assistant.answer.extractive import Candidate, Weights, matches_kind, rank
-from assistant.answer.question import analyse
+from assistant.query.rank import Candidate, Weights, matches_kind, rank
+from assistant.query.question import analyse
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError
-from assistant.retrieve import Passage, retrieve
+from assistant.query.retrieve import Passage, retrieve
 from assistant.schema import Answer, Article, Citation, Filters
 from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id, sentence_index
 from assistant.store.keyword import KeywordIndex
@@ -42,7 +42,7 @@ class Evidence:
     """What retrieval found for one question: the passages, their sentences, ranked."""
 
     question: str  # the clean, standalone question
-    kind: str  # answer type from answer/question.py: number, date, person, place, other
+    kind: str  # answer type from query/question.py: number, date, person, place, other
     passages: list[Passage]
     rows: list[SentenceRow]  # the sentences of ``passages``
     ranked: list[Candidate]
@@ -67,7 +67,7 @@ class Answerer:
     ) -> Evidence | Answer:
         """Retrieve and rank the evidence for a clean question; an Answer when the store is empty.
 
-        Split from ``compose`` so the LLM mode (generating.py) answers from the same evidence and
+        Split from ``compose`` so the LLM mode (llm/generator.py) answers from the same evidence and
         falls back to the extractive answer without retrieving twice."""
         k = self._settings.top_k if top_k is None else top_k
         if k < 1 or k > 100:

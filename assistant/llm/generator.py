@@ -1,6 +1,6 @@
 """The LLM answer mode: generate from the retrieved passages, then show only what checks out.
 
-Flow for one question: the extractive path's evidence (answering.py) -> if nothing relevant was
+Flow for one question: the extractive path's evidence (query/answerer.py) -> if nothing relevant was
 retrieved, abstain without asking the model (the cheapest guard against invention) -> the numbered
 passages go to the model through prompts/answer.txt -> tokens stream out as a draft -> each
 sentence of the finished draft is checked (llm/verify.py) -> supported sentences become the answer,
@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 
 from llama_index.core.llms import LLM
 
-from assistant.answer.question import stems
-from assistant.answering import NOT_COVERED, Answerer, Evidence, cite, clean_question
+from assistant.query.question import stems
+from assistant.query.answerer import NOT_COVERED, Answerer, Evidence, cite, clean_question
 from assistant.config import Settings
 from assistant.errors import LLMError
 from assistant.llm.backends import chat_deltas, llm_kind

@@ -12,7 +12,7 @@ justified on the seed question set:
 - ``aggregate``: a penalty on combined figures ("together killed 353") unless a total is asked for;
 - ``passage``: the fused retrieval score of the chunk the sentence sits in;
 - ``date``: the sentence speaks of a date the question names, relative dates ("yesterday", "last
-  month", "on Friday") read against its article's publication date (answer/dates.py);
+  month", "on Friday") read against its article's publication date (query/dates.py);
 - ``recency``: for "latest" / "first reported" questions, the newer (older) article among those
   whose sentences match about equally well.
 
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.dates import mentions
-from assistant.answer.question import Question, stems
-from assistant.retrieve import Passage
+from assistant.query.dates import mentions
+from assistant.query.question import Question, stems
+from assistant.query.retrieve import Passage
 from assistant.store.corpus import SentenceRow, sentence_index
 
 

@@ -1,1 +1,0 @@
-"""Answering from retrieved passages: question analysis, sentence ranking, verified citations."""
