@@ -6,16 +6,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.query.answerer import Answerer
-from assistant.query.condense import Chat, condense
 from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import InputError
-from assistant.llm.generator import Generator
 from assistant.ingest.pipeline import Indexer, Progress
 from assistant.llm.backends import make_llm
+from assistant.llm.generator import Generator
 from assistant.llm.prompts import Prompts
 from assistant.llm.verify import Verifier
+from assistant.query.answerer import Answerer
+from assistant.query.condense import Chat, condense
 from assistant.schema import Answer, Article, Filters, IngestReport
 from assistant.store.corpus import CorpusStore
 from assistant.store.keyword import KeywordIndex

@@ -12,9 +12,9 @@ import time
 import pytest
 
 from assistant import Assistant
-from assistant.query.answerer import NOT_COVERED
 from assistant.config import Settings
 from assistant.llm.verify import missing_facts, split_claims
+from assistant.query.answerer import NOT_COVERED
 from assistant.schema import Answer
 from bench.llm_answers import gemma as gemma_path
 from tests.conftest import SEED, free_port

@@ -19,14 +19,14 @@ from dataclasses import dataclass, replace
 
 from llama_index.core.llms import LLM
 
-from assistant.query.question import stems
-from assistant.query.answerer import NOT_COVERED, Answerer, Evidence, cite, clean_question
 from assistant.config import Settings
 from assistant.errors import LLMError
 from assistant.llm.backends import chat_deltas, llm_kind
 from assistant.llm.prompts import NOT_FOUND_PHRASE, Prompts
 from assistant.llm.stream import timed_stream
 from assistant.llm.verify import Claim, Verifier, split_claims
+from assistant.query.answerer import NOT_COVERED, Answerer, Evidence, cite, clean_question
+from assistant.query.question import stems
 from assistant.schema import Answer, Article, Citation, Filters
 from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id
 

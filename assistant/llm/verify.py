@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.query.question import stems
 from assistant.embed import Embedder
 from assistant.ingest.sentences import sentence_spans
+from assistant.query.question import stems
 from assistant.store.corpus import SentenceRow, sentence_index
 
 # Cosine between question and claim below which a claim is off the question. Measured with

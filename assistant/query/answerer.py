@@ -6,11 +6,11 @@ import logging
 import re
 from dataclasses import dataclass
 
-from assistant.query.rank import Candidate, Weights, matches_kind, rank
-from assistant.query.question import analyse
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError
+from assistant.query.question import analyse
+from assistant.query.rank import Candidate, Weights, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
 from assistant.schema import Answer, Article, Citation, Filters
 from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id, sentence_index

@@ -20,6 +20,7 @@ import gradio as gr
 from assistant.api import Assistant
 from assistant.errors import AssistantError, InputError
 from assistant.ingest.read import SUPPORTED_SUFFIXES
+from assistant.schema import Answer, Article, Filters
 from assistant.web.render import (
     FileResult,
     article_label,
@@ -32,7 +33,6 @@ from assistant.web.render import (
     render_pending,
     render_question,
 )
-from assistant.schema import Answer, Article, Filters
 
 log = logging.getLogger(__name__)
 # Shown until the answer (or, in LLM mode, the model's first words) arrives.
