@@ -189,7 +189,8 @@ def test_widget_refuses_unlisted_embedders(server):
 def test_login_then_chat_and_upload(page, tmp_path):
     """With a token and a UI login (what a shared deployment sets), the browser signs in on Gradio's
     login page, then the chat answers and an upload through the Articles tab is ingested."""
-    app = WebApp(env={"ASSISTANT_API_TOKEN": "browser-token", "ASSISTANT_UI_AUTH": "editor:pw-browser"}).start()
+    login = {"ASSISTANT_API_TOKEN": "browser-token", "ASSISTANT_UI_AUTH": "editor:pw-browser"}
+    app = WebApp(env=login).start()
     try:
         page.goto(app.url)
         page.get_by_label("username").fill("editor")
