@@ -1,5 +1,9 @@
 """Errors the surfaces turn into one clear line for the user (never a traceback)."""
 
+import re
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class AssistantError(Exception):
     """Base class: its message is written for the person using the assistant."""
@@ -23,3 +27,18 @@ class LLMError(AssistantError):
     def __init__(self, message: str, timed_out: bool = False) -> None:
         super().__init__(message)
         self.timed_out = timed_out
+
+
+def check_unicode(text: str, what: str) -> str:
+    """``text`` unchanged, or InputError when it holds a lone surrogate (U+D800-U+DFFF).
+
+    JSON's ``"\\ud800"`` escape decodes to one, and nothing downstream can encode it (UTF-8 for the
+    article id, the tokenizer, Chroma, SQLite), so it is refused where text comes in, with a clear
+    message, instead of failing deep inside as a 500 or a whole failed file."""
+    found = _SURROGATE.search(text)
+    if found:
+        raise InputError(
+            f"{what} holds invalid Unicode (a lone surrogate, \\u{ord(found[0]):04x} "
+            f"at character {found.start() + 1})"
+        )
+    return text

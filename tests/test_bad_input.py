@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -103,3 +106,48 @@ def test_unknown_embedding_model_fails_offline_with_a_clear_error(tmp_path):
     settings = Settings.from_env(env={}, embed_model="no-such-org/no-such-model")
     with pytest.raises(AssistantError, match="can't be loaded offline"):
         Assistant(store_dir=tmp_path, settings=settings)
+
+
+# JSON's "\ud800" escape decodes to a lone surrogate, which nothing downstream can encode.
+SURROGATE_LINES = [
+    r'{"title": "Oslo harbour", "text": "OSLO: The harbour of Oslo reopened on Monday after 40 days."}',
+    r'{"title": "Bergen", "text": "BERGEN: The port \ud800 closed on Friday."}',
+    r'{"title": "Broken \udc00 title", "text": "TROMSO: The bridge in Tromso opened on Sunday."}',
+    r'{"title": "Trondheim harbour", "text": "TRONDHEIM: The harbour will grow by 12 berths."}',
+]
+
+
+@pytest.mark.parametrize("question", ["\ud800", "How many died in the Sinai crash? \udfff"])
+def test_lone_surrogate_question_is_an_input_error(seeded, question):
+    with pytest.raises(InputError, match="invalid Unicode"):
+        seeded.ask(question)
+
+
+def test_jsonl_line_with_a_lone_surrogate_is_reported_alone(make_assistant, tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(SURROGATE_LINES) + "\n")
+    assistant = make_assistant()
+    report = assistant.ingest([path])
+    reasons = dict(report.failed)
+    assert "the text holds invalid Unicode" in reasons[f"{path}:2"]
+    assert "the title holds invalid Unicode" in reasons[f"{path}:3"]
+    assert len(report.added) == 2 and len(reasons) == 2
+    # the same records through the Python API
+    records = [json.loads(line) for line in SURROGATE_LINES]
+    again = make_assistant().ingest_records(records, origin="feed")
+    assert len(again.added) == 2 and [where for where, _ in again.failed] == ["feed:2", "feed:3"]
+
+
+def test_cli_ingest_reports_the_surrogate_line_and_keeps_the_rest(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(SURROGATE_LINES) + "\n")
+    store = tmp_path / "store"
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "--store", str(store), "ingest", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["added"]) == 2 and len(report["failed"]) == 2, report

@@ -184,3 +184,28 @@ def test_widget_refuses_unlisted_embedders(server):
     policy = httpx.get(f"{server.url}/widget/").headers["content-security-policy"]
     assert policy.startswith("frame-ancestors 'self'") and "http://localhost:" in policy
     assert httpx.get(f"{server.url}/").headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_login_then_chat_and_upload(page, tmp_path):
+    """With a token and a UI login (what a shared deployment sets), the browser signs in on Gradio's
+    login page, then the chat answers and an upload through the Articles tab is ingested."""
+    login = {"ASSISTANT_API_TOKEN": "browser-token", "ASSISTANT_UI_AUTH": "editor:pw-browser"}
+    app = WebApp(env=login).start()
+    try:
+        page.goto(app.url)
+        page.get_by_label("username").fill("editor")
+        page.get_by_label("password").fill("pw-browser")
+        page.get_by_role("button", name="Login").click()
+        assert "224" in ask(page, SINAI).inner_text()
+        article = tmp_path / "valletta.txt"
+        article.write_text("Harbour figures\n\nVALLETTA: The harbour handled 31 cruise ships in March.\n")
+        page.get_by_role("tab", name="Articles").click()
+        page.locator("#upload input[type=file]").set_input_files(str(article))
+        page.locator("#upload").get_by_text("valletta.txt").first.wait_for()
+        page.locator("#add").click()
+        report = page.locator("#report .na-report")
+        report.wait_for(timeout=60_000)
+        assert "added 1" in report.inner_text()
+        assert not page.errors
+    finally:
+        app.stop()

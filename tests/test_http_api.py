@@ -212,7 +212,8 @@ def test_twenty_concurrent_asks(server, client):
 def test_gradio_client_answer_endpoint(server):
     from gradio_client import Client
 
-    gc = Client(f"{server.url}/widget/", verbose=False)
+    # the token guards Gradio's API too: gradio_client sends it as a header
+    gc = Client(f"{server.url}/widget/", headers={"Authorization": f"Bearer {TOKEN}"}, verbose=False)
     body = gc.predict(SINAI, [], api_name="/answer")
     assert "224" in body["answer"] and body["citations"][0]["source"] == "Dawn"
     assert body["mode"] == "extractive" and body["notice"] is None and body["unverified"] == []

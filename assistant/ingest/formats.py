@@ -14,6 +14,7 @@ from pathlib import Path
 import trafilatura
 from markdown_it import MarkdownIt
 
+from assistant.errors import InputError, check_unicode
 from assistant.ingest.read import ReadError
 
 
@@ -124,6 +125,11 @@ def from_record(record: object, origin: str) -> RawDoc | str:
     values = {k: _first_str(record, names) for k, names in _JSON_FIELDS.items()}
     if not values["text"]:
         return f"no article text (expected one of {', '.join(_JSON_FIELDS['text'])})"
+    try:
+        for field, value in values.items():
+            check_unicode(value or "", f"the {field}")
+    except InputError as exc:
+        return str(exc)
     return RawDoc(origin=origin, **values)
 
 

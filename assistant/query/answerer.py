@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from assistant.config import Settings
 from assistant.embed import Embedder
-from assistant.errors import InputError
+from assistant.errors import InputError, check_unicode
 from assistant.query.question import analyse
 from assistant.query.rank import Candidate, Weights, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
@@ -29,7 +29,7 @@ def clean_question(question: str, max_chars: int) -> str:
     """Reject what can't be a question; strip control characters and collapse whitespace."""
     if not isinstance(question, str):
         raise InputError("the question must be text")
-    text = " ".join(_CONTROL.sub(" ", question).split())
+    text = " ".join(_CONTROL.sub(" ", check_unicode(question, "the question")).split())
     if not text:
         raise InputError("the question is empty: type a question about the loaded articles")
     if len(text) > max_chars:

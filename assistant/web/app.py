@@ -3,8 +3,8 @@
 One ``Assistant`` (model and store loaded once) serves every request. The web settings are fields of
 ``assistant.settings`` (config.py), read from the environment once:
 
-- ``api_token`` (``ASSISTANT_API_TOKEN``): when set, /api/* needs ``Authorization: Bearer <token>``.
-- ``ui_auth`` (``ASSISTANT_UI_AUTH``): ``user:password`` turns on Gradio's login for / and /widget.
+- ``api_token`` (``ASSISTANT_API_TOKEN``) and ``ui_auth`` (``ASSISTANT_UI_AUTH``, ``user:password``,
+  Gradio's login): one auth policy for every route, enforced in web/guard.py.
 - ``allowed_origins`` (``ASSISTANT_ALLOWED_ORIGINS``): comma list of origins that may embed the
   widget and call the API from a browser (``*`` for any). Unset: only loopback origins.
 - ``max_body_kb`` (``ASSISTANT_MAX_BODY_KB``, 64) and ``max_history`` (``ASSISTANT_MAX_HISTORY``, 50):
@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import tempfile
 from datetime import date
@@ -28,16 +27,17 @@ from typing import Annotated
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
-from fastapi import Depends, FastAPI, File, Request, UploadFile  # noqa: E402
+from fastapi import FastAPI, File, Request, UploadFile  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse  # noqa: E402
-from pydantic import BaseModel, Field  # noqa: E402
+from pydantic import AfterValidator, BaseModel, Field  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
-from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
+from assistant.errors import AssistantError, InputError, StoreError, check_unicode  # noqa: E402
 from assistant.schema import Citation, Filters  # noqa: E402
+from assistant.web.guard import Guard  # noqa: E402
 from assistant.web.render import CSS  # noqa: E402
 from assistant.web.ui import (  # noqa: E402
     HEADER_CSS,
@@ -57,15 +57,20 @@ LOOPBACK_ORIGINS = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?"
 # ------------------------------------------------------------------------------- request models
 
 
+# Text a request carries: a lone surrogate ("\ud800" in JSON) is a 400 here, not a failure deep in
+# the tokenizer or Chroma (a 500 or 503). InputError is a ValueError, so pydantic reports it.
+Text = Annotated[str, AfterValidator(lambda text: check_unicode(text, "the text"))]
+
+
 class FiltersIn(BaseModel):
-    source: str | None = Field(None, description="exact source name, e.g. 'Dawn'")
+    source: Text | None = Field(None, description="exact source name, e.g. 'Dawn'")
     date_from: date | None = Field(None, description="earliest publication date (inclusive)")
     date_to: date | None = Field(None, description="latest publication date (inclusive)")
 
 
 class AskIn(BaseModel):
-    question: str = Field(..., description="the question", examples=["How many died in the Sinai crash?"])
-    history: list[list[str] | str] = Field(
+    question: Text = Field(..., description="the question", examples=["How many died in the Sinai crash?"])
+    history: list[list[Text] | Text] = Field(
         default_factory=list,
         description="earlier turns, oldest first, as [question, answer] pairs (or bare questions)",
     )
@@ -106,6 +111,8 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     ui_auth = settings.ui_credentials
     max_ask_body = settings.max_body_kb * 1024
     max_file_bytes = int(settings.max_file_mb * 1024 * 1024)
+    # any other body (uploads, Gradio's calls): room for ten files at the size limit
+    max_upload_body = max_file_bytes * 10 + 1024 * 1024
     app = FastAPI(
         title="News Assistant API",
         description="Answers questions from loaded news articles, with verified quoted citations.",
@@ -120,11 +127,16 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
-        problems = []
+        problems, status = [], 422
         for err in exc.errors()[:5]:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid"))
-        return JSONResponse({"error": "invalid request: " + "; ".join(problems)}, status_code=422)
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, InputError):  # input the assistant can't use: 400, as everywhere
+                status, message = 400, str(cause)
+            else:
+                message = err.get("msg", "invalid")
+            problems.append(f"{where}: {message}" if where else message)
+        return JSONResponse({"error": "invalid request: " + "; ".join(problems)}, status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
@@ -135,18 +147,17 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse({"error": "internal error; the server log has the details"}, status_code=500)
 
-    # --- body size, cross-origin and framing rules
+    # --- auth and body size (web/guard.py), cross-origin and framing rules
+    app.add_middleware(
+        Guard,
+        token=settings.api_token,
+        ui_login=ui_auth is not None,
+        body_limit=lambda path: max_ask_body if path in ASK_PATHS else max_upload_body,
+    )
+
     @app.middleware("http")
-    async def _limits_and_framing(request: Request, call_next):
+    async def _framing(request: Request, call_next):
         path = request.url.path
-        if path.startswith("/api/"):
-            limit = max_ask_body if path in ASK_PATHS else max_file_bytes * 10 + 1024 * 1024
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > limit:
-                return JSONResponse(
-                    {"error": f"request body too large ({int(length):,} bytes; limit {limit:,})"},
-                    status_code=413,
-                )
         response = await call_next(request)
         ancestors = "*" if "*" in origins else " ".join(origins)
         if not origins:
@@ -167,18 +178,6 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         allow_credentials="*" not in origins,
     )
 
-    def require_token(request: Request) -> None:
-        if not settings.api_token:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), settings.api_token):
-            raise StarletteHTTPException(
-                401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
-
-    auth = [Depends(require_token)]
-
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:
         """Liveness: the model and store are loaded."""
@@ -198,7 +197,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
             filters = Filters(body.filters.source or None, body.filters.date_from, body.filters.date_to)
         return {"question": body.question, "top_k": body.top_k, "filters": filters, "history": questions}
 
-    @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, dependencies=auth, tags=["ask"])
+    @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, tags=["ask"])
     def ask(body: AskIn) -> dict:
         """Answer a question; the same JSON as `assistant ask --json`."""
         return assistant.ask(**query(body)).to_dict()
@@ -209,7 +208,6 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
             **ERRORS,
             200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
         },
-        dependencies=auth,
         tags=["ask"],
     )
     def ask_stream(body: AskIn) -> StreamingResponse:
@@ -236,12 +234,12 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
             events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
-    @app.get("/api/articles", dependencies=auth, tags=["articles"])
+    @app.get("/api/articles", tags=["articles"])
     def list_articles() -> list[dict]:
         """The loaded articles (without their text)."""
         return [a.to_dict(with_text=False) for a in assistant.articles()]
 
-    @app.get("/api/articles/{article_id}", dependencies=auth, responses=ERRORS, tags=["articles"])
+    @app.get("/api/articles/{article_id}", responses=ERRORS, tags=["articles"])
     def get_article(article_id: str) -> dict:
         """One article, with its clean text."""
         try:
@@ -249,7 +247,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         except InputError as exc:
             raise StarletteHTTPException(404, str(exc)) from None
 
-    @app.post("/api/articles", dependencies=auth, responses=ERRORS, tags=["articles"])
+    @app.post("/api/articles", responses=ERRORS, tags=["articles"])
     async def add_articles(files: Annotated[list[UploadFile], File(description="article files")]) -> dict:
         """Upload article files (.txt, .md, .html, .jsonl); returns a per-file report."""
         if not files:
@@ -281,7 +279,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         total = {k: [i for r in results for i in getattr(r, k)] for k in ("added", "updated", "skipped")}
         return {"files": [r.to_dict() for r in results], **total}
 
-    @app.delete("/api/articles/{article_id}", dependencies=auth, responses=ERRORS, tags=["articles"])
+    @app.delete("/api/articles/{article_id}", responses=ERRORS, tags=["articles"])
     def delete_article(article_id: str) -> dict:
         """Delete an article and its chunks."""
         try:
@@ -312,8 +310,15 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
             ),
             css=CSS + HEADER_CSS,
         )
-        gr.mount_gradio_app(app, build_widget(assistant), path="/widget", **common)
-        gr.mount_gradio_app(app, build_main(assistant, settings.max_file_mb), path="/", **common)
+        for path, blocks in (
+            ("/widget", build_widget(assistant)),
+            ("/", build_main(assistant, settings.max_file_mb)),
+        ):
+            gr.mount_gradio_app(app, blocks, path=path, **common)
+            # Gradio refuses a client-sent file path outside its upload folder only once the Blocks
+            # "has launched"; mounted Blocks never launch, so without this any server file a request
+            # names is copied into Gradio's cache, to be ingested or served back (issue 9).
+            blocks.has_launched = True
     return app
 
 

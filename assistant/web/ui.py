@@ -70,6 +70,21 @@ def check_suffix(name: str) -> None:
         raise InputError(f"{name}: unsupported file type {suffix or '(none)'!r}; use {supported}")
 
 
+def uploaded_path(raw: str, upload_folder: Path) -> Path:
+    """The uploaded file ``raw`` names, only if it lies in ``upload_folder`` (symlinks followed).
+
+    The path comes from the client. Gradio checks it too (web/app.py makes sure it does), but what
+    is ingested is decided here, whatever a Gradio version does."""
+    try:
+        path = Path(raw).resolve()
+        inside = path.is_relative_to(upload_folder.resolve()) and path.is_file()
+    except (OSError, ValueError):  # a NUL byte, a loop of links
+        inside = False
+    if not inside:
+        raise InputError(f"{Path(raw).name or raw} was not uploaded through this page")
+    return path
+
+
 def ingest_files(
     assistant: Assistant,
     files: Iterable[tuple[str, Path]],
@@ -257,26 +272,28 @@ def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.
             gr.update(choices=[ALL_SOURCES, *sources]),
         )
 
+    upload_folder = Path(gr.utils.get_upload_folder())
+
     def add_files(paths: list[str] | None, progress=gr.Progress()):  # noqa: B008 (Gradio's idiom)
         if not paths:
             return (render_note("Choose one or more files first."), *refreshed())
         workdir = Path(tempfile.mkdtemp(prefix="assistant-upload-"))
         try:
             saved, early = [], []
-            for p in paths:
-                name = Path(p).name
-                result = FileResult(name)
+            for raw in paths:
+                result = FileResult(Path(raw).name)
                 try:
-                    check_suffix(name)
-                    if Path(p).stat().st_size > max_file_mb * 1024 * 1024:
-                        raise InputError(f"{name} is larger than the {max_file_mb:g} MB limit")
+                    path = uploaded_path(raw, upload_folder)
+                    check_suffix(path.name)
+                    if path.stat().st_size > max_file_mb * 1024 * 1024:
+                        raise InputError(f"{path.name} is larger than the {max_file_mb:g} MB limit")
                 except InputError as exc:
                     result.failed.append(_sentence(str(exc)))
                     early.append(result)
                     continue
-                target = workdir / f"{len(saved):03d}-{sanitize_filename(name)}"
-                shutil.copyfile(p, target)
-                saved.append((name, target))
+                target = workdir / f"{len(saved):03d}-{sanitize_filename(path.name)}"
+                shutil.copyfile(path, target)
+                saved.append((path.name, target))
 
             def tick(done: int, total: int, name: str) -> None:
                 progress((done, total), desc=f"Adding {name}" if name else "Done", unit="files")

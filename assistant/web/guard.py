@@ -1,0 +1,113 @@
+"""The gate in front of every route: one auth policy and request-body limits counted as bytes arrive.
+
+Auth, one policy for every surface of the process:
+
+- ``ASSISTANT_API_TOKEN`` set: every route needs ``Authorization: Bearer <token>``, except
+  ``/healthz`` (load balancers), the API docs and ``/gradio.js`` (static, no data). The Gradio pages
+  and their API (``/gradio_api/*``, ``/widget/gradio_api/*``: call, queue, upload, file) included;
+  a browser can't send the header, so without a UI login the pages answer a 401 that says so.
+- ``ASSISTANT_UI_AUTH`` set: Gradio's login guards the pages and their API (its ``login_check``);
+  ``/api/*`` still takes only the token, and answers 401 when no token is set. A browser login
+  cookie is never accepted on ``/api/*``: a page on another site could otherwise post articles or
+  delete them with the visitor's cookie (cross-site request forgery).
+
+Body limits: a declared Content-Length over the limit is refused at once; a chunked body is counted
+as it streams and cut at the limit, so nothing reads (or spools to /tmp) more than the limit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Served to anyone even when a token is set: liveness, the API's own docs, Gradio's static loader.
+OPEN_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/gradio.js"})
+WRONG_TOKEN = "missing or wrong bearer token"
+API_NEEDS_TOKEN = "the HTTP API needs ASSISTANT_API_TOKEN set on the server when a UI login is set"
+BROWSER_NEEDS_LOGIN = (
+    "this server requires a bearer token (ASSISTANT_API_TOKEN), which a browser can't send; "
+    "to use the chat in a browser, the server must also set ASSISTANT_UI_AUTH (a login)"
+)
+
+
+def bearer_ok(authorization: str | None, token: str) -> bool:
+    """Whether an Authorization header carries ``token`` (compared in constant time)."""
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode())
+
+
+class Guard:
+    """Pure ASGI middleware (not ``@app.middleware``): only at this level can the request body be
+    counted while it streams, before FastAPI or Gradio read it whole."""
+
+    def __init__(self, app: ASGIApp, *, token: str, ui_login: bool, body_limit: Callable[[str], int]) -> None:
+        self.app = app
+        self.token = token
+        self.ui_login = ui_login
+        self.body_limit = body_limit
+
+    def refusal(self, path: str, headers: Headers) -> str | None:
+        """Why this request may not pass, or None."""
+        if path in OPEN_PATHS:
+            return None
+        if path.startswith("/api/"):
+            if self.token:
+                return None if bearer_ok(headers.get("authorization"), self.token) else WRONG_TOKEN
+            return API_NEEDS_TOKEN if self.ui_login else None
+        if self.ui_login or not self.token:
+            return None  # Gradio's login guards its pages and API; or no auth at all
+        return None if bearer_ok(headers.get("authorization"), self.token) else BROWSER_NEEDS_LOGIN
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, headers = scope["path"], Headers(scope=scope)
+        problem = self.refusal(path, headers)
+        if problem:
+            await JSONResponse({"error": problem}, 401, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        limit = self.body_limit(path)
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            await _too_large(int(length), limit)(scope, receive, send)
+            return
+
+        received = 0
+        refused = False  # the 413 went out: what the app sends afterwards is dropped
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request" and not refused:
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    if not started:
+                        await _too_large(None, limit)(scope, receive, send)
+                    # the app sees a client that went away, and stops reading
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def sent(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted, sent)
+
+
+def _too_large(size: int | None, limit: int) -> JSONResponse:
+    said = f"{size:,} bytes" if size is not None else "more than that"
+    # "Connection: close" makes the server drop the connection after the 413 instead of draining
+    # the rest of the body to reach a next request on it
+    return JSONResponse(
+        {"error": f"request body too large ({said}; limit {limit:,} bytes)"}, 413, {"Connection": "close"}
+    )

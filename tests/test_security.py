@@ -1,0 +1,298 @@
+"""Hostile requests against the real app (``python app.py``) on a free loopback port: Gradio's own
+endpoints under the one auth policy, server files through the add-articles endpoint, chunked bodies
+over the limits, lone surrogates. Each probe is a request from issue 9, sent as a client would."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+
+import httpx
+import pytest
+from starlette.datastructures import Headers
+
+from assistant.web.guard import BROWSER_NEEDS_LOGIN, Guard
+from tests.webapp import WebApp
+
+SINAI = "How many died in the Sinai crash?"
+TOKEN = "sec-token-456"
+LOGIN = ("editor", "pw-789")
+SERVER_FILE = "/usr/lib/python3.11/LICENSE.txt"  # any readable file outside the upload folder
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def file_data(path: str) -> dict:
+    return {"path": path, "meta": {"_type": "gradio.FileData"}}
+
+
+def gradio_call(client: httpx.Client, prefix: str, api_name: str, data: list) -> tuple[str, object]:
+    """Gradio's two-step HTTP call: POST the inputs, then read the result's server-sent events.
+    Returns (last event name, its data); raises for a refused POST."""
+    posted = client.post(f"{prefix}/gradio_api/call/{api_name}", json={"data": data})
+    posted.raise_for_status()
+    event_id = posted.json()["event_id"]
+    text = client.get(f"{prefix}/gradio_api/call/{api_name}/{event_id}", timeout=120).text
+    blocks = [b for b in text.split("\n\n") if b.strip()]
+    fields = dict(line.split(": ", 1) for line in blocks[-1].splitlines())
+    return fields["event"], json.loads(fields["data"])
+
+
+@pytest.fixture(scope="module")
+def token_app():
+    # a 1 MB file limit keeps the chunked-upload probe small: bodies are cut at 10 files + 1 MB
+    app = WebApp(env={"ASSISTANT_API_TOKEN": TOKEN, "ASSISTANT_MAX_FILE_MB": "1"}).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def login_app():
+    app = WebApp(env={"ASSISTANT_API_TOKEN": TOKEN, "ASSISTANT_UI_AUTH": ":".join(LOGIN)}).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def bearer(token_app):
+    with httpx.Client(base_url=token_app.url, headers=BEARER, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def logged_in(login_app):
+    """A client holding Gradio's login cookie for / (as a browser does after the login page)."""
+    with httpx.Client(base_url=login_app.url, timeout=60) as client:
+        response = client.post("/login", data={"username": LOGIN[0], "password": LOGIN[1]})
+        assert response.status_code == 200, response.text
+        yield client
+
+
+def article_count(app: WebApp) -> int:
+    return len(httpx.get(f"{app.url}/api/articles", headers=BEARER).json())
+
+
+# ---------------------------------------------------------------------- 1. the auth policy
+
+
+# The requests of the issue (and Gradio's other data routes), sent without credentials.
+GRADIO_PROBES = [
+    ("POST", "/gradio_api/call/ask", {"data": [SINAI, [], [], "All sources", "", ""]}),
+    ("POST", "/widget/gradio_api/call/answer", {"data": [SINAI, []]}),
+    ("POST", "/gradio_api/call/delete_article", {"data": [None]}),
+    ("POST", "/gradio_api/call/add_articles", {"data": [[file_data(SERVER_FILE)]]}),
+    ("POST", "/gradio_api/queue/join", {"data": [SINAI], "fn_index": 0, "session_hash": "x"}),
+    ("POST", "/gradio_api/upload", None),
+    ("GET", f"/gradio_api/file={SERVER_FILE}", None),
+    ("GET", "/config", None),
+    ("GET", "/widget/config", None),
+    ("GET", "/gradio_api/info", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), GRADIO_PROBES)
+def test_gradio_routes_need_the_token(token_app, method, path, body):
+    before = article_count(token_app)
+    files = {"files": ("a.txt", b"hello", "text/plain")} if path.endswith("/upload") else None
+    response = httpx.request(method, f"{token_app.url}{path}", json=body, files=files, timeout=30)
+    assert response.status_code == 401, (path, response.text)
+    assert response.headers["www-authenticate"] == "Bearer"
+    wrong = httpx.request(method, f"{token_app.url}{path}", json=body, headers={"Authorization": "Bearer x"})
+    assert wrong.status_code == 401
+    assert article_count(token_app) == before
+
+
+def test_token_only_pages_say_why_and_open_routes_stay_open(token_app):
+    for page in ("/", "/widget/", "/assets/index.js"):
+        response = httpx.get(f"{token_app.url}{page}")
+        assert response.status_code == 401 and response.json()["error"] == BROWSER_NEEDS_LOGIN
+    assert httpx.get(f"{token_app.url}/healthz").json()["status"] == "ok"
+    assert httpx.get(f"{token_app.url}/gradio.js").status_code == 200
+    assert httpx.get(f"{token_app.url}/api/articles").status_code == 401
+
+
+def test_widget_answer_api_takes_the_token(token_app):
+    """The widget's /answer is not public when a token is set: gradio_client passes the token."""
+    from gradio_client import Client
+
+    body = Client(f"{token_app.url}/widget/", headers=BEARER, verbose=False).predict(
+        SINAI, [], api_name="/answer"
+    )
+    assert "224" in body["answer"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), GRADIO_PROBES)
+def test_gradio_routes_need_the_ui_login(login_app, method, path, body):
+    files = {"files": ("a.txt", b"hello", "text/plain")} if path.endswith("/upload") else None
+    response = httpx.request(method, f"{login_app.url}{path}", json=body, files=files, timeout=30)
+    assert response.status_code in {401, 403}, (path, response.text)
+    assert "224" not in response.text
+
+
+def test_ui_login_opens_the_ui_not_the_api(login_app, logged_in):
+    from gradio_client import Client
+
+    assert "News Assistant" in logged_in.get("/").text
+    widget = Client(f"{login_app.url}/widget/", auth=LOGIN, verbose=False)
+    assert "224" in widget.predict(SINAI, [], api_name="/answer")["answer"]
+    # the login cookie is not a credential for /api/*: a page on another site could ride on it
+    assert logged_in.post("/api/ask", json={"question": SINAI}).status_code == 401
+    ok = logged_in.post("/api/ask", json={"question": SINAI}, headers=BEARER)
+    assert ok.status_code == 200 and "224" in ok.json()["answer"]
+
+
+@pytest.mark.parametrize(
+    ("token", "ui_login", "path", "authorization", "refused"),
+    [
+        ("", False, "/api/ask", None, False),  # no auth configured: loopback development
+        ("", False, "/gradio_api/call/ask", None, False),
+        (TOKEN, False, "/api/ask", f"Bearer {TOKEN}", False),
+        (TOKEN, False, "/api/ask", "bearer " + TOKEN, False),
+        (TOKEN, False, "/api/ask", f"Basic {TOKEN}", True),
+        (TOKEN, False, "/", None, True),
+        (TOKEN, False, "/widget/gradio_api/call/answer", f"Bearer {TOKEN}x", True),
+        (TOKEN, False, "/healthz", None, False),
+        (TOKEN, True, "/gradio_api/call/ask", None, False),  # Gradio's login decides
+        (TOKEN, True, "/api/ask", None, True),
+        ("", True, "/api/articles", None, True),  # a UI login alone never opens the API
+        ("", True, "/", None, False),
+    ],
+)
+def test_one_policy_for_every_surface(token, ui_login, path, authorization, refused):
+    guard = Guard(None, token=token, ui_login=ui_login, body_limit=lambda _: 0)
+    headers = Headers({"authorization": authorization} if authorization else {})
+    assert (guard.refusal(path, headers) is not None) == refused
+
+
+# ------------------------------------------------------------------------ 1. server-file read
+
+
+def assert_server_file_refused(client: httpx.Client, app: WebApp) -> None:
+    import gradio.utils
+
+    before = article_count(app)
+    climbing = f"{gradio.utils.get_upload_folder()}/../../{SERVER_FILE.lstrip('/')}"
+    for path in (SERVER_FILE, climbing):
+        event, data = gradio_call(client, "", "add_articles", [[file_data(path)]])
+        # Gradio refuses it (an error event), or our handler does (a failed line in the report)
+        assert event == "error" or "was not uploaded through this page" in data[0], data
+    assert article_count(app) == before
+    question = {"question": "What does the PSF license agreement grant?"}
+    assert "Python Software Foundation" not in client.post("/api/ask", json=question, headers=BEARER).text
+    # a file named inside a chat message is not copied into Gradio's cache to be served back
+    messages = [{"role": "user", "content": file_data(SERVER_FILE)}]
+    event, data = gradio_call(client, "", "ask", [SINAI, messages, [], "All sources", "", ""])
+    assert event == "error" and "LICENSE" not in json.dumps(data)
+
+
+def test_add_articles_refuses_server_files_with_the_token(token_app, bearer):
+    assert_server_file_refused(bearer, token_app)
+
+
+def test_add_articles_refuses_server_files_when_logged_in(login_app, logged_in):
+    assert_server_file_refused(logged_in, login_app)
+
+
+def test_add_articles_takes_a_real_upload(bearer):
+    text = b"Harbour figures\n\nVALLETTA: The harbour of Valletta handled 31 cruise ships in March.\n"
+    uploaded = bearer.post("/gradio_api/upload", files={"files": ("valletta.txt", text, "text/plain")})
+    assert uploaded.status_code == 200, uploaded.text
+    (path,) = uploaded.json()
+    event, data = gradio_call(bearer, "", "add_articles", [[file_data(path)]])
+    assert event == "complete" and "added 1" in data[0], data
+    added = [a for a in bearer.get("/api/articles").json() if a["title"] == "Harbour figures"]
+    bearer.delete(f"/api/articles/{added[0]['article_id']}")
+
+
+# ----------------------------------------------------------------- 6. limits counted as bytes stream
+
+
+def chunked(first: bytes, total: int, sent: list[int], last: bytes = b""):
+    """A generator body (httpx sends it chunked, no Content-Length) of ``total`` bytes; ``sent``
+    counts what the server let us write."""
+    yield first
+    sent[0] += len(first)
+    block = secrets.token_bytes(64 * 1024)
+    for _ in range(total // len(block)):
+        yield block
+        sent[0] += len(block)
+    yield last
+
+
+def post_chunked(url: str, body, content_type: str) -> httpx.Response | None:
+    """The response, or None when the server cut the connection before we could read it."""
+    try:
+        return httpx.post(url, content=body, headers={**BEARER, "Content-Type": content_type}, timeout=60)
+    except (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError):
+        return None
+
+
+def test_chunked_ask_body_is_cut_at_the_limit(token_app):
+    sent = [0]
+    body = chunked(b'{"question": "', 500 * 1024 * 1024, sent, b'"}')
+    response = post_chunked(f"{token_app.url}/api/ask", body, "application/json")
+    print(f"\nchunked 500 MB /api/ask: {sent[0]:,} bytes sent, {response and response.status_code}")
+    assert sent[0] < 50 * 1024 * 1024, f"the server read {sent[0]:,} bytes of a 500 MB body"
+    if response is not None:
+        assert response.status_code == 413 and "too large" in response.json()["error"]
+    assert httpx.get(f"{token_app.url}/healthz").status_code == 200
+
+
+def test_chunked_upload_is_cut_at_the_limit(token_app, tmp_path):
+    boundary = "probe" + uuid.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+    ).encode()
+    sent = [0]
+    body = chunked(head, 1500 * 1024 * 1024, sent, f"\r\n--{boundary}--\r\n".encode())
+    response = post_chunked(
+        f"{token_app.url}/api/articles", body, f"multipart/form-data; boundary={boundary}"
+    )
+    print(f"\nchunked 1.5 GB upload: {sent[0]:,} bytes sent, {response and response.status_code}")
+    # the limit is 10 files at 1 MB + 1 MB: the server stops reading (and spooling to /tmp) there
+    assert sent[0] < 100 * 1024 * 1024, f"the server read {sent[0]:,} bytes of a 1.5 GB upload"
+    if response is not None:
+        assert response.status_code == 413 and "too large" in response.json()["error"]
+    assert httpx.get(f"{token_app.url}/healthz").status_code == 200
+
+
+def test_small_chunked_ask_still_answers(bearer):
+    body = iter([b'{"question": ', json.dumps(SINAI).encode(), b"}"])
+    response = bearer.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200 and "224" in response.json()["answer"]
+
+
+# ----------------------------------------------------------------------------- 7. lone surrogates
+
+
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/api/ask", rb'{"question": "\ud800"}'),
+        ("/api/ask", rb'{"question": "How many died? \udfff"}'),
+        ("/api/ask/stream", rb'{"question": "\ud800"}'),
+        ("/api/ask", rb'{"question": "How many died?", "history": ["\ud800"]}'),
+        ("/api/ask", rb'{"question": "How many died?", "history": [["Sinai?", "\ud800"]]}'),
+        ("/api/ask", rb'{"question": "How many died?", "filters": {"source": "\ud800"}}'),
+    ],
+)
+def test_lone_surrogate_is_a_clear_400(bearer, path, raw):
+    response = bearer.post(path, content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "invalid Unicode (a lone surrogate" in response.json()["error"]
+
+
+def test_jsonl_upload_with_a_lone_surrogate_keeps_the_good_lines(bearer):
+    lines = [
+        r'{"title": "Oslo harbour", "text": "OSLO: The harbour of Oslo reopened on Monday after 40 days."}',
+        r'{"title": "Bergen", "text": "BERGEN: The port \ud800 closed on Friday."}',
+        r'{"title": "Broken \udc00 title", "text": "TROMSO: The bridge in Tromso opened on Sunday."}',
+        r'{"title": "Trondheim harbour", "text": "TRONDHEIM: The harbour will grow by 12 berths, it said."}',
+    ]
+    files = [("files", ("mixed.jsonl", "\n".join(lines).encode(), "application/jsonl"))]
+    report = bearer.post("/api/articles", files=files).json()["files"][0]
+    assert len(report["added"]) == 2, report
+    assert len(report["failed"]) == 2 and all("lone surrogate" in r for r in report["failed"])
+    for article_id in report["added"]:
+        bearer.delete(f"/api/articles/{article_id}")
