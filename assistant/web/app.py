@@ -13,93 +13,30 @@ One ``Assistant`` (model and store loaded once) serves every request. The web se
 
 from __future__ import annotations
 
-import itertools
-import json
 import logging
 import os
 import re
-import shutil
-import tempfile
-from datetime import date
 from pathlib import Path
-from typing import Annotated
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
-from fastapi import FastAPI, File, Request, UploadFile  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse  # noqa: E402
-from pydantic import AfterValidator, BaseModel, Field  # noqa: E402
+from fastapi.responses import FileResponse, JSONResponse, Response  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
-from assistant.errors import AssistantError, InputError, StoreError, check_unicode  # noqa: E402
-from assistant.schema import Citation, Filters  # noqa: E402
+from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
+from assistant.web import articles, ask, health  # noqa: E402
 from assistant.web.guard import Guard  # noqa: E402
 from assistant.web.render import CSS  # noqa: E402
-from assistant.web.ui import (  # noqa: E402
-    HEADER_CSS,
-    build_main,
-    build_widget,
-    check_suffix,
-    ingest_files,
-    sanitize_filename,
-)
+from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-ASK_PATHS = ("/api/ask", "/api/ask/stream")  # question bodies: ASSISTANT_MAX_BODY_KB applies
 LOOPBACK_ORIGINS = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?"
-
-
-# ------------------------------------------------------------------------------- request models
-
-
-# Text a request carries: a lone surrogate ("\ud800" in JSON) is a 400 here, not a failure deep in
-# the tokenizer or Chroma (a 500 or 503). InputError is a ValueError, so pydantic reports it.
-Text = Annotated[str, AfterValidator(lambda text: check_unicode(text, "the text"))]
-
-
-class FiltersIn(BaseModel):
-    source: Text | None = Field(None, description="exact source name, e.g. 'Dawn'")
-    date_from: date | None = Field(None, description="earliest publication date (inclusive)")
-    date_to: date | None = Field(None, description="latest publication date (inclusive)")
-
-
-class AskIn(BaseModel):
-    question: Text = Field(..., description="the question", examples=["How many died in the Sinai crash?"])
-    history: list[list[Text] | Text] = Field(
-        default_factory=list,
-        description="earlier turns, oldest first, as [question, answer] pairs (or bare questions)",
-    )
-    top_k: int | None = Field(None, ge=1, le=100, description="passages to retrieve (1-100)")
-    filters: FiltersIn | None = None
-
-
-class AnswerOut(BaseModel):
-    answer: str
-    abstained: bool
-    citations: list[Citation]  # the core's dataclass: one definition of a citation's fields
-    mode: str = Field(description='"extractive" or "llm" (generated, then checked sentence by sentence)')
-    notice: str | None = Field(None, description="one line on how the answer was made, e.g. LLM fallback")
-    unverified: list[str] = Field(
-        default_factory=list, description="generated sentences no article supports, removed from answer"
-    )
-
-
-class ErrorOut(BaseModel):
-    error: str
-
-
-ERRORS = {
-    400: {"model": ErrorOut, "description": "bad input"},
-    401: {"model": ErrorOut, "description": "missing or wrong bearer token"},
-}
-
-
-# ------------------------------------------------------------------------------------ the app
 
 
 def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
@@ -152,7 +89,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         Guard,
         token=settings.api_token,
         ui_login=ui_auth is not None,
-        body_limit=lambda path: max_ask_body if path in ASK_PATHS else max_upload_body,
+        body_limit=lambda path: max_ask_body if path in ask.PATHS else max_upload_body,
     )
 
     @app.middleware("http")
@@ -178,115 +115,8 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         allow_credentials="*" not in origins,
     )
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict:
-        """Liveness: the model and store are loaded."""
-        return {"status": "ok", "articles": len(assistant.articles())}
-
-    def query(body: AskIn) -> dict:
-        """The keyword arguments of Assistant.ask/stream for a request body."""
-        if len(body.history) > settings.max_history:
-            raise InputError(f"history has {len(body.history)} turns; the limit is {settings.max_history}")
-        questions = []
-        for turn in body.history:
-            q = turn if isinstance(turn, str) else (turn[0] if turn else "")
-            if q.strip():
-                questions.append(q)
-        filters = None
-        if body.filters is not None:
-            filters = Filters(body.filters.source or None, body.filters.date_from, body.filters.date_to)
-        return {"question": body.question, "top_k": body.top_k, "filters": filters, "history": questions}
-
-    @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, tags=["ask"])
-    def ask(body: AskIn) -> dict:
-        """Answer a question; the same JSON as `assistant ask --json`."""
-        return assistant.ask(**query(body)).to_dict()
-
-    @app.post(
-        "/api/ask/stream",
-        responses={
-            **ERRORS,
-            200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
-        },
-        tags=["ask"],
-    )
-    def ask_stream(body: AskIn) -> StreamingResponse:
-        """Answer as server-sent events: `draft` events (`{"text": ...}`, the LLM's words as they
-        come; none in the extractive mode), then one `answer` event with the JSON of /api/ask,
-        checked against the articles. A failure after the stream began is an `error` event."""
-        items = assistant.stream(**query(body))
-        first = next(items)  # bad input fails here, before any byte is sent: a plain 4xx
-
-        def events():
-            try:
-                for item in itertools.chain([first], items):
-                    if isinstance(item, str):
-                        yield _event("draft", {"text": item})
-                    else:
-                        yield _event("answer", item.to_dict())
-            except AssistantError as exc:
-                yield _event("error", {"error": str(exc)})
-            except Exception:
-                log.exception("streamed answer failed")
-                yield _event("error", {"error": "something went wrong; the error was logged"})
-
-        return StreamingResponse(
-            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-        )
-
-    @app.get("/api/articles", tags=["articles"])
-    def list_articles() -> list[dict]:
-        """The loaded articles (without their text)."""
-        return [a.to_dict(with_text=False) for a in assistant.articles()]
-
-    @app.get("/api/articles/{article_id}", responses=ERRORS, tags=["articles"])
-    def get_article(article_id: str) -> dict:
-        """One article, with its clean text."""
-        try:
-            return assistant.article(article_id).to_dict()
-        except InputError as exc:
-            raise StarletteHTTPException(404, str(exc)) from None
-
-    @app.post("/api/articles", responses=ERRORS, tags=["articles"])
-    async def add_articles(files: Annotated[list[UploadFile], File(description="article files")]) -> dict:
-        """Upload article files (.txt, .md, .html, .jsonl); returns a per-file report."""
-        if not files:
-            raise InputError("no files were uploaded")
-        for f in files:
-            try:
-                check_suffix(f.filename or "")
-            except InputError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=415)
-        workdir = Path(tempfile.mkdtemp(prefix="assistant-upload-"))
-        try:
-            saved = []
-            for n, f in enumerate(files):
-                target = workdir / f"{n:03d}-{sanitize_filename(f.filename or '')}"
-                size = 0
-                with target.open("wb") as out:
-                    while chunk := await f.read(1024 * 1024):
-                        size += len(chunk)
-                        if size > max_file_bytes:
-                            too_big = f"{f.filename} is larger than the {settings.max_file_mb:g} MB limit"
-                            return JSONResponse({"error": too_big}, status_code=413)
-                        out.write(chunk)
-                saved.append((f.filename or target.name, target))
-            from starlette.concurrency import run_in_threadpool
-
-            results = await run_in_threadpool(ingest_files, assistant, saved)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        total = {k: [i for r in results for i in getattr(r, k)] for k in ("added", "updated", "skipped")}
-        return {"files": [r.to_dict() for r in results], **total}
-
-    @app.delete("/api/articles/{article_id}", responses=ERRORS, tags=["articles"])
-    def delete_article(article_id: str) -> dict:
-        """Delete an article and its chunks."""
-        try:
-            assistant.delete(article_id)
-        except InputError as exc:
-            raise StarletteHTTPException(404, str(exc)) from None
-        return {"deleted": article_id}
+    for routes in (health.router(assistant), ask.router(assistant), articles.router(assistant)):
+        app.include_router(routes)
 
     @app.get("/gradio.js", include_in_schema=False)
     def gradio_js() -> Response:
@@ -324,8 +154,3 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
 
 def is_loopback(host: str) -> bool:
     return host in {"localhost", "::1"} or bool(re.fullmatch(r"127(\.\d{1,3}){3}", host))
-
-
-def _event(name: str, data: dict) -> str:
-    """One server-sent event; JSON data keeps newlines in the text from ending it early."""
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from assistant.web.render import (
     render_pending,
     render_question,
 )
+from assistant.web.uploads import check_suffix, ingest_files, sanitize_filename, uploaded_path
 
 log = logging.getLogger(__name__)
 # Shown until the answer (or, in LLM mode, the model's first words) arrives.
@@ -46,72 +45,6 @@ SEED_EXAMPLES = [
     "How many people died in the Paris attacks?",
     "How many EU member states agreed to France's request for help?",
 ]
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-# ---------------------------------------------------------------- helpers shared with the HTTP API
-
-
-def sanitize_filename(name: str) -> str:
-    """A safe base name for an uploaded file: no folders, no '..', only [A-Za-z0-9._-]."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = _UNSAFE_NAME.sub("_", stem).strip("._")[:80] or "upload"
-    suffix = _UNSAFE_NAME.sub("", suffix)[:10]
-    return f"{stem}.{suffix}" if suffix else stem
-
-
-def check_suffix(name: str) -> None:
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise InputError(f"{name}: unsupported file type {suffix or '(none)'!r}; use {supported}")
-
-
-def uploaded_path(raw: str, upload_folder: Path) -> Path:
-    """The uploaded file ``raw`` names, only if it lies in ``upload_folder`` (symlinks followed).
-
-    The path comes from the client. Gradio checks it too (web/app.py makes sure it does), but what
-    is ingested is decided here, whatever a Gradio version does."""
-    try:
-        path = Path(raw).resolve()
-        inside = path.is_relative_to(upload_folder.resolve()) and path.is_file()
-    except (OSError, ValueError):  # a NUL byte, a loop of links
-        inside = False
-    if not inside:
-        raise InputError(f"{Path(raw).name or raw} was not uploaded through this page")
-    return path
-
-
-def ingest_files(
-    assistant: Assistant,
-    files: Iterable[tuple[str, Path]],
-    progress: Callable[[int, int, str], None] | None = None,
-) -> list[FileResult]:
-    """Ingest saved uploads one file at a time, so each gets its own report line.
-
-    ``files`` holds (name shown to the user, saved path). ``progress(done, total, name)``.
-    """
-    files = list(files)
-    results = []
-    for n, (name, path) in enumerate(files):
-        if progress:
-            progress(n, len(files), name)
-        result = FileResult(name)
-        try:
-            report = assistant.ingest([path])
-        except AssistantError as exc:
-            result.failed.append(str(exc))
-        else:
-            result.added, result.updated, result.skipped = report.added, report.updated, report.skipped
-            result.failed = [reason for _, reason in report.failed]
-            result.notes = [note for _, note in report.notes]
-        results.append(result)
-    if progress:
-        progress(len(files), len(files), "")
-    return results
 
 
 def parse_filters(source: str | None, date_from: str | None, date_to: str | None) -> Filters:

@@ -1,0 +1,52 @@
+"""Request and reply shapes of the HTTP API, shared by its routers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from assistant.errors import check_unicode
+from assistant.schema import Citation
+
+# Text a request carries: a lone surrogate ("\ud800" in JSON) is a 400 here, not a failure deep in
+# the tokenizer or Chroma (a 500 or 503). InputError is a ValueError, so pydantic reports it.
+Text = Annotated[str, AfterValidator(lambda text: check_unicode(text, "the text"))]
+
+
+class FiltersIn(BaseModel):
+    source: Text | None = Field(None, description="exact source name, e.g. 'Dawn'")
+    date_from: date | None = Field(None, description="earliest publication date (inclusive)")
+    date_to: date | None = Field(None, description="latest publication date (inclusive)")
+
+
+class AskIn(BaseModel):
+    question: Text = Field(..., description="the question", examples=["How many died in the Sinai crash?"])
+    history: list[list[Text] | Text] = Field(
+        default_factory=list,
+        description="earlier turns, oldest first, as [question, answer] pairs (or bare questions)",
+    )
+    top_k: int | None = Field(None, ge=1, le=100, description="passages to retrieve (1-100)")
+    filters: FiltersIn | None = None
+
+
+class AnswerOut(BaseModel):
+    answer: str
+    abstained: bool
+    citations: list[Citation]  # the core's dataclass: one definition of a citation's fields
+    mode: str = Field(description='"extractive" or "llm" (generated, then checked sentence by sentence)')
+    notice: str | None = Field(None, description="one line on how the answer was made, e.g. LLM fallback")
+    unverified: list[str] = Field(
+        default_factory=list, description="generated sentences no article supports, removed from answer"
+    )
+
+
+class ErrorOut(BaseModel):
+    error: str
+
+
+ERRORS = {
+    400: {"model": ErrorOut, "description": "bad input"},
+    401: {"model": ErrorOut, "description": "missing or wrong bearer token"},
+}
