@@ -13,6 +13,7 @@ One ``Assistant`` (model and store loaded once) serves every request. The web se
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -21,6 +22,7 @@ import re
 import secrets
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -37,9 +39,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web.render import CSS  # noqa: E402
 from assistant.schema import Citation, Filters  # noqa: E402
-from assistant.web.ui import HEADER_CSS, build_main, build_widget, check_suffix, ingest_files, sanitize_filename  # noqa: E402
+from assistant.web.render import CSS  # noqa: E402
+from assistant.web.ui import (  # noqa: E402
+    HEADER_CSS,
+    build_main,
+    build_widget,
+    check_suffix,
+    ingest_files,
+    sanitize_filename,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +181,28 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
 
     auth = [Depends(require_token)]
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict:
-        """Liveness: the model and store are loaded."""
-        return {"status": "ok", "articles": len(assistant.articles())}
+    # /healthz counts the articles on a thread of its own, never a request worker, and waits at
+    # most ASSISTANT_STORE_TIMEOUT: it answers while the store stalls or every worker is busy.
+    # Concurrent polls share the one check in flight instead of piling up threads on a dead store.
+    health_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
+    health_check: list[Future] = []
+
+    @app.get("/healthz", tags=["health"], responses={503: {"description": "the store does not answer"}})
+    async def healthz() -> JSONResponse:
+        """Liveness and store reachability, answered within ASSISTANT_STORE_TIMEOUT."""
+        if not health_check or health_check[0].done():
+            health_check[:] = [health_thread.submit(assistant.count)]
+        try:
+            count = await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(health_check[0])), settings.store_timeout
+            )
+        except TimeoutError:
+            problem = f"the store did not answer within {settings.store_timeout:g} s"
+        except AssistantError as exc:
+            problem = str(exc)
+        else:
+            return JSONResponse({"status": "ok", "articles": count})
+        return JSONResponse({"status": "unavailable", "error": problem}, status_code=503)
 
     def query(body: AskIn) -> dict:
         """The keyword arguments of Assistant.ask/stream for a request body."""
