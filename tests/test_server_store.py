@@ -119,7 +119,8 @@ def test_stalled_server_gives_503_within_the_timeout(tmp_path):
             time.sleep(1)
             started = time.monotonic()
             health = httpx.get(f"{app.url}/healthz", timeout=30)
-            assert health.status_code == 503 and time.monotonic() - started < 4, health.text
+            # 2 s timeout; the rest is slack for a loaded test machine (it never answered before)
+            assert health.status_code == 503 and time.monotonic() - started < 10, health.text
             assert httpx.get(f"{app.url}/", timeout=30).status_code == 200
             assert {f.result().status_code for f in burst} == {503}
 

@@ -22,6 +22,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -185,17 +186,17 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     # most ASSISTANT_STORE_TIMEOUT: it answers while the store stalls or every worker is busy.
     # Concurrent polls share the one check in flight instead of piling up threads on a dead store.
     health_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
-    health_check: list[Future] = []
+    health_check: list[tuple[Future, float]] = []  # the check in flight and when it began
 
     @app.get("/healthz", tags=["health"], responses={503: {"description": "the store does not answer"}})
     async def healthz() -> JSONResponse:
         """Liveness and store reachability, answered within ASSISTANT_STORE_TIMEOUT."""
-        if not health_check or health_check[0].done():
-            health_check[:] = [health_thread.submit(assistant.count)]
+        if not health_check or health_check[0][0].done():
+            health_check[:] = [(health_thread.submit(assistant.count), time.monotonic())]
+        check, began = health_check[0]
+        left = max(0.0, began + settings.store_timeout - time.monotonic())
         try:
-            count = await asyncio.wait_for(
-                asyncio.shield(asyncio.wrap_future(health_check[0])), settings.store_timeout
-            )
+            count = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(check)), left)
         except TimeoutError:
             problem = f"the store did not answer within {settings.store_timeout:g} s"
         except AssistantError as exc:
