@@ -17,7 +17,7 @@ from assistant.llm.verify import Verifier
 from assistant.query.answerer import Answerer
 from assistant.query.condense import Chat, condense
 from assistant.schema import Answer, Article, Filters, IngestReport
-from assistant.store.corpus import CorpusStore
+from assistant.store.corpus import CorpusStore, Integrity
 from assistant.store.keyword import KeywordIndex
 
 
@@ -28,11 +28,20 @@ class Assistant:
     ``ask`` calls (the web app shares one per process).
     """
 
-    def __init__(self, store_dir: str | Path | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        store_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        read_only: bool = False,
+    ) -> None:
+        """``read_only``: only ask and read. Otherwise this process becomes the embedded store's
+        one writer (StoreLockedError names the writer that holds it; server mode has no lock)."""
         settings = settings or Settings.from_env()
         self.settings = replace(settings, store_dir=Path(store_dir)) if store_dir else settings
         self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
-        self._store = CorpusStore(self.settings, self.settings.embed_model, self._embedder.dim)
+        self._store = CorpusStore(
+            self.settings, self.settings.embed_model, self._embedder.dim, writer=not read_only
+        )
         keyword_dir = None if self.settings.chroma_url else self.settings.store_dir / "keyword_index"
         self._keyword = KeywordIndex(self._store, keyword_dir)
         self._indexer = Indexer(self.settings, self._embedder, self._store)
@@ -119,3 +128,26 @@ class Assistant:
         """Remove an article and all its chunks; an unknown id is an InputError."""
         self.article(article_id)
         self._store.delete([article_id])
+
+    def count(self) -> int:
+        """How many articles are loaded (one cheap store call)."""
+        return self._store.count()
+
+    def check(self, repair: bool = False) -> Integrity:
+        """Find articles missing chunks, sentences or vectors, parts of deleted articles, writes
+        left unfinished and a stale keyword index; with ``repair``, re-embed the incomplete
+        articles from their stored text, remove the orphans and rebuild the keyword index, then
+        check again. ``Integrity.problems()`` lists what remains."""
+        report = self._check()
+        if repair and report.problems():
+            self._store.recover()
+            self._store.delete(report.orphans)
+            self._indexer.reembed(self._store.get(report.incomplete).values())
+            self._store.touch()
+            report = self._check()
+        return report
+
+    def _check(self) -> Integrity:
+        report = self._store.inspect()
+        report.keyword_stale = not self._keyword.matches(report.chunk_ids)
+        return report

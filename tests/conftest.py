@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -11,6 +12,8 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,29 +29,70 @@ QA_FILE = ROOT / "tests" / "data" / "seed_qa.jsonl"
 BACKENDS = ["embedded", "server"]
 
 
+# Invented towns and mayors: each article holds one fact no other article has, so a question about
+# it is answered only when that article's chunks, sentences and vectors are all in the store.
+_PRE = ["Bel", "Cor", "Dun", "Fal", "Gry", "Hal", "Kes", "Lor", "Mar", "Nor", "Pel", "Quen", "Ros", "Tal"]
+_SUF = ["brook", "ford", "mere", "holt", "wick", "stead"]
+
+
+def town_article(n: int, mayor: str | None = None) -> tuple[dict, str, str]:
+    """Article ``n`` as a .jsonl record, with its town and mayor; ``mayor`` rewrites the article
+    under the same URL (an update that replaces it)."""
+    town = _PRE[n % len(_PRE)] + _SUF[(n // len(_PRE)) % len(_SUF)]
+    person = mayor or f"Alma Varga{n}"
+    text = (
+        f"{town.upper()}, March {n % 27 + 1} 2024 - Residents of {town} elected {person} as mayor on "
+        f"Sunday, the town council said. {person}, a former teacher, won {1000 + 37 * n} votes. "
+        f"The council of {town} will meet on Monday to confirm the result. "
+        f"Turnout in {town} was {40 + n % 50} percent, officials said."
+    )
+    record = {
+        "title": f"{town} elects a new mayor",
+        "text": text,
+        "url": f"https://example.org/{town.lower()}",
+        "source": "Example Gazette",
+        "published": f"2024-03-{n % 27 + 1:02d}",
+    }
+    return record, town, person
+
+
+def write_towns(path: Path, numbers: Iterable[int], updates: dict[int, str] | None = None) -> dict[str, str]:
+    """Write articles ``numbers`` to a .jsonl file; returns {town: mayor}. ``updates`` gives some of
+    them a new mayor (an update of the article under its URL)."""
+    towns = {}
+    with path.open("w") as out:
+        for n in numbers:
+            record, town, person = town_article(n, (updates or {}).get(n))
+            out.write(json.dumps(record) + "\n")
+            towns[town] = person
+    return towns
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def chroma_url(tmp_path_factory) -> str:
-    """A real Chroma server (`chroma run`, shipped in the chromadb package) for the session."""
+@dataclass
+class ChromaServer:
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def start_chroma(folder: Path) -> ChromaServer:
+    """A real Chroma server (`chroma run`, shipped in the chromadb package) on a free port."""
     port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
-    log = (tmp_path_factory.mktemp("chroma-log") / "server.log").open("w")
+    folder.mkdir(parents=True, exist_ok=True)
+    log = (folder / "server.log").open("w")
+    data = folder / "data"
     proc = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path_factory.mktemp("chroma")),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -57,15 +101,20 @@ def chroma_url(tmp_path_factory) -> str:
     while True:
         try:
             urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
-            break
+            return ChromaServer(url, proc)
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail("chroma server did not start; see its log")
+                pytest.fail(f"chroma server did not start; see {folder / 'server.log'}")
             time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory) -> str:
+    """A Chroma server shared by the session's tests (each uses its own collection prefix)."""
+    server = start_chroma(tmp_path_factory.mktemp("chroma"))
+    yield server.url
+    server.stop()
 
 
 def settings_for(backend: str, request: pytest.FixtureRequest) -> Settings:

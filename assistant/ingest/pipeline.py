@@ -130,12 +130,24 @@ class Indexer:
         for p in batch:
             p.replaces = by_url.get(p.cleaned.url, []) if p.cleaned.url else []
         entries = self._entries(batch)
-        self._store.write(entries)
         stale = [old for p in batch for old in p.replaces]  # never a new id: stored ids were skipped
-        if stale:
-            self._store.delete(stale)
+        self._store.write(entries, replaces=stale)  # one journaled write: a crash can't keep both
         for p in batch:
             (report.updated if p.replaces else report.added).append(p.cleaned.article_id)
+
+    def reembed(self, articles: Iterable[Article]) -> None:
+        """Rebuild stored articles' chunks, sentences and vectors from their stored clean text
+        (the repair of ``assistant check``); ids and offsets stay the same."""
+        batch = [
+            _Pending(
+                Cleaned(a.article_id, a.text, a.title, a.source, a.published, a.url, a.dateline, None),
+                a.origin or "store",
+                [],
+            )
+            for a in articles
+        ]
+        for i in range(0, len(batch), BATCH_ARTICLES):
+            self._store.write(self._entries(batch[i : i + BATCH_ARTICLES]))
 
     def _entries(self, batch: list[_Pending]) -> list[Entry]:
         """Split, encode (one model pass over the batch's chunks) and assemble store entries."""

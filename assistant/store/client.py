@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 
@@ -26,13 +27,20 @@ def open_client(settings: Settings) -> ClientAPI:
             raise StoreError(
                 f"ASSISTANT_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}"
             )
+        timeout = httpx.Timeout(settings.store_timeout)
         try:
+            # HttpClient's constructor already talks to the server with no timeout: a bounded
+            # heartbeat first keeps a stalled server from hanging the start.
+            httpx.get(f"{settings.chroma_url.rstrip('/')}/api/v2/heartbeat", timeout=timeout)
             client = chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
                 settings=_chroma_settings(),
             )
+            # chromadb 1.5.9 builds its httpx session with timeout=None and has no setting for it
+            # (chromadb/api/fastapi.py), so the timeout is set on that session here.
+            client._server._session.timeout = timeout  # type: ignore[attr-defined]
             client.heartbeat()
         except Exception as exc:  # chromadb raises several transport types; all mean "down"
             raise StoreError(

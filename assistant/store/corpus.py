@@ -8,16 +8,31 @@
   sentences of retrieved chunks without encoding anything but the question.
 
 The articles collection's metadata carries the schema version, the embedding model, and a
-``revision`` token changed on every write; caches derived from the corpus (the keyword index) are
-keyed by it, which is what lets several processes share one Chroma server.
+``revision`` token changed before and after every write; caches derived from the corpus (the
+keyword index) are keyed by it, which is what lets several processes share one Chroma server.
+
+- ``<prefix>_journal``: one record per write in progress (the article ids it adds and removes),
+  added before the write and removed after its last revision change. A record left by a process
+  that died is rolled back when a writer opens the store: the articles it was adding are removed
+  (a re-run adds them again) and the removals it was making are finished. One record per write,
+  not a key in shared metadata, so processes writing through one Chroma server can't overwrite
+  each other's records.
+
+An embedded store has one writer process at a time (store/lock.py); a server has any number.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import logging
+import os
+import signal
+import socket
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -34,8 +49,13 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, StoreError, StoreVersionError
 from assistant.schema import Article, Filters
 from assistant.store.client import brief, open_client
+from assistant.store.lock import hold_writer_lock
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# Test-only: a write cut point name (see _cut); the process kills itself there with SIGKILL.
+CRASH_ENV = "ASSISTANT_TEST_CRASH_AT"
 _ARTICLE_FIELDS = ("title", "source", "published", "url", "dateline", "origin")
 
 T = TypeVar("T")
@@ -75,6 +95,26 @@ class Entry:
     sentences: list[SentenceRow]
 
 
+@dataclass
+class Integrity:
+    """What ``CorpusStore.inspect`` found; ``problems`` is empty for a sound store."""
+
+    articles: int = 0
+    incomplete: list[str] = field(default_factory=list)  # missing chunks, sentences or vectors
+    orphans: list[str] = field(default_factory=list)  # ids with chunks/sentences but no article
+    unfinished: list[str] = field(default_factory=list)  # writes begun and not finished
+    keyword_stale: bool = False  # the keyword index misses chunks or holds removed ones
+    chunk_ids: set[str] = field(default_factory=set, repr=False)
+
+    def problems(self) -> list[str]:
+        found = [f"article {a} is missing chunks, sentences or their vectors" for a in self.incomplete]
+        found += [f"chunks or sentences of deleted article {a} remain" for a in self.orphans]
+        found += [f"unfinished write: {w}" for w in self.unfinished]
+        if self.keyword_stale:
+            found.append("the keyword index does not match the stored chunks")
+        return found
+
+
 def chunk_id(article_id: str, index: int) -> str:
     return f"{article_id}:c{index}"
 
@@ -90,11 +130,21 @@ def sentence_index(sentence_id: str) -> int:
 class CorpusStore:
     """Reads and writes the corpus; every other room goes through this class to reach Chroma."""
 
-    def __init__(self, settings: Settings, embed_model: str, dim: int) -> None:
+    def __init__(self, settings: Settings, embed_model: str, dim: int, writer: bool = True) -> None:
+        """``writer``: this process may write. An embedded store then takes the writer lock
+        before anything is loaded, so the in-memory vector index starts from the latest write."""
         self.location = settings.chroma_url or str(settings.store_dir)
+        self._server = bool(settings.chroma_url)
+        self._writer = writer
+        if writer and not self._server:
+            settings.store_dir.mkdir(parents=True, exist_ok=True)
+            hold_writer_lock(settings.store_dir, settings.lock_wait)
         self._client = open_client(settings)
-        self._names = {k: f"{settings.collection_prefix}_{k}" for k in ("articles", "chunks", "sentences")}
+        names = ("articles", "chunks", "sentences", "journal")
+        self._names = {k: f"{settings.collection_prefix}_{k}" for k in names}
         self._open(embed_model, dim)
+        if writer:
+            self.recover()
 
     @_guarded
     def _open(self, embed_model: str, dim: int) -> None:
@@ -121,6 +171,7 @@ class CorpusStore:
             embedding_function=None,
             configuration={"hnsw": {"ef_construction": 10, "max_neighbors": 4}},
         )
+        self._journal = self._client.get_or_create_collection(self._names["journal"], embedding_function=None)
         self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
         self._batch = self._client.get_max_batch_size()
 
@@ -211,44 +262,119 @@ class CorpusStore:
 
     # ----- writes ------------------------------------------------------------------------------
     @_guarded
-    def write(self, entries: list[Entry]) -> None:
-        """Replace each entry's article wholesale. Sentences and chunks go first and the article
-        record last, so a write cut short leaves no visible article (and is redone on re-ingest)."""
-        if not entries:
+    def write(self, entries: list[Entry], replaces: list[str] = ()) -> None:
+        """Store each entry's article wholesale and remove the articles in ``replaces`` (older
+        versions of them), as one journaled write. Sentences and chunks go first and the article
+        record last, so a write cut short leaves no visible article until it is rolled back."""
+        new = [e.article.article_id for e in entries]
+        if not new and not replaces:
             return
-        self._remove_parts([e.article.article_id for e in entries])
-        rows = [s for e in entries for s in e.sentences]
-        for i in range(0, len(rows), self._batch):
-            part = rows[i : i + self._batch]
-            self._sentences.add(
-                ids=[r.sentence_id for r in part],
-                embeddings=[r.vector for r in part],
-                documents=[r.text for r in part],
-                metadatas=[{"article_id": r.article_id, "start": r.start, "end": r.end} for r in part],
-            )
-        self._vectors.add([n for e in entries for n in e.chunks])
-        articles = [e.article for e in entries]
-        for i in range(0, len(articles), self._batch):
-            part = articles[i : i + self._batch]
-            self._articles.upsert(
-                ids=[a.article_id for a in part],
-                embeddings=[[0.0] for _ in part],  # Chroma needs a vector; articles are found by id
-                documents=[a.text for a in part],
-                metadatas=[_article_metadata(a) for a in part],
-            )
-        self._bump_revision()
+        with self._journaled(new, list(replaces)):
+            self._remove_parts(new)
+            rows = [s for e in entries for s in e.sentences]
+            for i in range(0, len(rows), self._batch):
+                part = rows[i : i + self._batch]
+                self._sentences.add(
+                    ids=[r.sentence_id for r in part],
+                    embeddings=[r.vector for r in part],
+                    documents=[r.text for r in part],
+                    metadatas=[{"article_id": r.article_id, "start": r.start, "end": r.end} for r in part],
+                )
+            _cut("sentences")
+            self._vectors.add([n for e in entries for n in e.chunks])
+            _cut("chunks")
+            articles = [e.article for e in entries]
+            for i in range(0, len(articles), self._batch):
+                part = articles[i : i + self._batch]
+                self._articles.upsert(
+                    ids=[a.article_id for a in part],
+                    embeddings=[[0.0] for _ in part],  # Chroma needs a vector; articles are found by id
+                    documents=[a.text for a in part],
+                    metadatas=[_article_metadata(a) for a in part],
+                )
+            _cut("articles")
+            if replaces:
+                self._drop(list(replaces))
+                _cut("replaced")
 
     @_guarded
     def delete(self, article_ids: list[str]) -> None:
         if not article_ids:
             return
-        self._articles.delete(ids=list(article_ids))
-        self._remove_parts(list(article_ids))
+        with self._journaled([], list(article_ids)):
+            self._drop(list(article_ids))
+
+    @_guarded
+    def touch(self) -> None:
+        """Change the revision token, so every cache derived from the corpus is rebuilt."""
+        self._require_writer()
         self._bump_revision()
+
+    @_guarded
+    def recover(self) -> int:
+        """Roll back the writes of processes that died mid-write; returns how many there were.
+        Embedded: this process holds the writer lock, so every journal record is a dead one.
+        Server: a record is dead when its process ran on this host and is gone; others are left
+        (and reported by ``inspect``)."""
+        rows = self._journal.get(include=["documents", "metadatas"])
+        done = 0
+        for record_id, plan, meta in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True):
+            if self._server and _alive(meta):
+                continue
+            ids = json.loads(plan)
+            self._drop(ids["write"] + ids["delete"])
+            self._bump_revision()
+            self._journal.delete(ids=[record_id])
+            log.warning(
+                "store %s: rolled back an unfinished write of pid %s (%s): %d article(s) removed, "
+                "ingest them again",
+                self.location,
+                meta.get("pid"),
+                meta.get("started"),
+                len(ids["write"]),
+            )
+            done += 1
+        return done
+
+    @contextmanager
+    def _journaled(self, write: list[str], delete: list[str]) -> Iterator[None]:
+        """A journal record around a write, and a revision change on each side of it: a reader
+        never keeps a keyword index of the corpus before a write that is under way or cut short.
+        If the write raises, the record stays for ``recover``."""
+        self._require_writer()
+        record_id = uuid.uuid4().hex
+        self._journal.add(
+            ids=[record_id],
+            embeddings=[[0.0]],
+            documents=[json.dumps({"write": write, "delete": delete})],
+            metadatas=[
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+            ],
+        )
+        _cut("journal")
+        self._bump_revision()
+        yield
+        self._bump_revision()
+        _cut("revision")
+        self._journal.delete(ids=[record_id])
+
+    def _require_writer(self) -> None:
+        if not self._writer:
+            raise StoreError(f"store at {self.location} is open read-only in this process")
+
+    def _drop(self, article_ids: list[str]) -> None:
+        self._articles.delete(ids=article_ids)
+        self._remove_parts(article_ids)
 
     def _remove_parts(self, article_ids: list[str]) -> None:
         """Chunks and sentences of these articles, in one call per collection (not one per
         article, and not through ChromaVectorStore.delete, which takes one id at a time)."""
+        if not article_ids:
+            return
         where = {"article_id": {"$in": list(dict.fromkeys(article_ids))}}
         self._chunks.delete(where=where)
         self._sentences.delete(where=where)
@@ -257,6 +383,89 @@ class CorpusStore:
         meta = dict(self._client.get_collection(self._names["articles"]).metadata or {})
         meta["revision"] = uuid.uuid4().hex
         self._articles.modify(metadata=meta)
+
+    # ----- integrity ---------------------------------------------------------------------------
+    @_guarded
+    def inspect(self) -> Integrity:
+        """Compare what each article should have (its chunks, their sentences) with the records
+        that exist and can return their vectors; find parts of deleted articles and writes left
+        unfinished. Reads everything: a maintenance command, not a per-request check."""
+        expected_chunks = {}
+        for offset in range(0, self._articles.count(), self._batch):
+            rows = self._articles.get(include=["metadatas"], limit=self._batch, offset=offset)
+            for article_id, meta in zip(rows["ids"], rows["metadatas"], strict=True):
+                expected_chunks[article_id] = int(meta.get("chunks", 0))
+        chunk_meta = self._all_metadata(self._chunks)
+        sentence_meta = self._all_metadata(self._sentences)
+        chunks_ok = self._with_vectors(self._chunks, list(chunk_meta))
+        sentences_ok = self._with_vectors(self._sentences, list(sentence_meta))
+        expected_sentences: dict[str, set[str]] = {}
+        for meta in chunk_meta.values():
+            ids = expected_sentences.setdefault(meta["article_id"], set())
+            ids.update(sentence_id(meta["article_id"], i) for i in range(meta["s_first"], meta["s_last"] + 1))
+        report = Integrity(articles=len(expected_chunks), chunk_ids=set(chunk_meta))
+        for article_id, n in expected_chunks.items():
+            chunks = {chunk_id(article_id, i) for i in range(n)}
+            sentences = expected_sentences.get(article_id, set())
+            if not n or not chunks <= chunks_ok or not sentences or not sentences <= sentences_ok:
+                report.incomplete.append(article_id)
+        owners = {m["article_id"] for m in chunk_meta.values()} | {
+            m["article_id"] for m in sentence_meta.values()
+        }
+        report.orphans = sorted(owners - set(expected_chunks))
+        rows = self._journal.get(include=["metadatas"])
+        report.unfinished = [
+            f"pid {m.get('pid')} on {m.get('host')} since {m.get('started')}" for m in rows["metadatas"]
+        ]
+        return report
+
+    def _all_metadata(self, collection: Any) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for offset in range(0, collection.count(), self._batch):
+            rows = collection.get(include=["metadatas"], limit=self._batch, offset=offset)
+            found.update(zip(rows["ids"], rows["metadatas"], strict=True))
+        return found
+
+    def _with_vectors(self, collection: Any, ids: list[str]) -> set[str]:
+        """Which of ``ids`` return their vector. A record whose vector is lost makes Chroma fail
+        the whole request, so a failing page is split in halves down to the single bad ids."""
+        if not ids:
+            return set()
+        if len(ids) > self._batch:
+            return self._with_vectors(collection, ids[: self._batch]) | self._with_vectors(
+                collection, ids[self._batch :]
+            )
+        try:
+            rows = collection.get(ids=ids, include=["embeddings"])
+            pairs = zip(rows["ids"], rows["embeddings"], strict=True)
+            return {i for i, v in pairs if v is not None and len(v)}
+        except Exception:
+            if len(ids) == 1:
+                return set()
+            half = len(ids) // 2
+            return self._with_vectors(collection, ids[:half]) | self._with_vectors(collection, ids[half:])
+
+
+def _alive(meta: dict[str, Any]) -> bool:
+    """Whether the process that began a journaled write may still be running it."""
+    if meta.get("host") != socket.gethostname():
+        return True  # another machine's process: only that machine can tell
+    try:
+        os.kill(int(meta["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, KeyError, ValueError):
+        return True
+    return True
+
+
+def _cut(point: str) -> None:
+    """Test-only crash hook: with ASSISTANT_TEST_CRASH_AT=<point> in the environment the process
+    kills itself there (SIGKILL, as a power cut or OOM kill would), so tests/test_store_safety.py
+    can check that every cut point of a write recovers. Points, in order: journal, sentences,
+    chunks, articles, replaced, revision."""
+    if os.environ.get(CRASH_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # Keys ChromaVectorStore adds to every chunk's metadata for its own bookkeeping.

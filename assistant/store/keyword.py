@@ -50,6 +50,12 @@ class KeywordIndex:
         retriever.corpus_weight_mask = list(mask) if mask is not None else None
         return [hit for hit in retriever.retrieve(question) if hit.score > 0]
 
+    def matches(self, chunk_ids: set[str]) -> bool:
+        """Whether the index for the store's current revision holds exactly ``chunk_ids``: false
+        when a write changed chunks without changing the revision (``assistant check``)."""
+        base = self._current(self._store.revision())
+        return {row["node_id"] for row in base.corpus} == chunk_ids if base else not chunk_ids
+
     def _current(self, revision: str) -> BM25Retriever | None:
         with self._lock:
             if revision != self._revision:
