@@ -1,14 +1,16 @@
-"""The web process: FastAPI with the HTTP API, the Gradio chat at / and the embeddable chat at /widget.
+"""The web process: FastAPI with the HTTP API, the OpenAI-compatible API at /v1 (web/openai.py), the
+MCP server at /mcp (web/mcp.py), the Gradio chat at / and the embeddable chat at /widget.
 
 One ``Assistant`` (model and store loaded once) serves every request. The web settings are fields of
 ``assistant.settings`` (config.py), read from the environment once:
 
-- ``api_token`` (``ASSISTANT_API_TOKEN``): when set, /api/* needs ``Authorization: Bearer <token>``.
+- ``api_token`` (``ASSISTANT_API_TOKEN``): when set, /api/*, /v1/* and /mcp need
+  ``Authorization: Bearer <token>``.
 - ``ui_auth`` (``ASSISTANT_UI_AUTH``): ``user:password`` turns on Gradio's login for / and /widget.
 - ``allowed_origins`` (``ASSISTANT_ALLOWED_ORIGINS``): comma list of origins that may embed the
   widget and call the API from a browser (``*`` for any). Unset: only loopback origins.
 - ``max_body_kb`` (``ASSISTANT_MAX_BODY_KB``, 64) and ``max_history`` (``ASSISTANT_MAX_HISTORY``, 50):
-  limits on POST /api/ask.
+  limits on POST /api/ask (and /v1/chat/completions).
 """
 
 from __future__ import annotations
@@ -18,10 +20,8 @@ import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -37,23 +37,27 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
+from assistant.web import mcp, openai  # noqa: E402
+from assistant.web.auth import require_token  # noqa: E402
+from assistant.web.models import AnswerOut, FiltersIn  # noqa: E402
 from assistant.web.render import CSS  # noqa: E402
-from assistant.schema import Citation, Filters  # noqa: E402
-from assistant.web.ui import HEADER_CSS, build_main, build_widget, check_suffix, ingest_files, sanitize_filename  # noqa: E402
+from assistant.web.ui import (  # noqa: E402
+    HEADER_CSS,
+    build_main,
+    build_widget,
+    check_suffix,
+    ingest_files,
+    sanitize_filename,
+)
 
 log = logging.getLogger(__name__)
 
-ASK_PATHS = ("/api/ask", "/api/ask/stream")  # question bodies: ASSISTANT_MAX_BODY_KB applies
+# question bodies: ASSISTANT_MAX_BODY_KB applies
+ASK_PATHS = ("/api/ask", "/api/ask/stream", openai.CHAT_PATH)
 LOOPBACK_ORIGINS = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?"
 
 
 # ------------------------------------------------------------------------------- request models
-
-
-class FiltersIn(BaseModel):
-    source: str | None = Field(None, description="exact source name, e.g. 'Dawn'")
-    date_from: date | None = Field(None, description="earliest publication date (inclusive)")
-    date_to: date | None = Field(None, description="latest publication date (inclusive)")
 
 
 class AskIn(BaseModel):
@@ -64,17 +68,6 @@ class AskIn(BaseModel):
     )
     top_k: int | None = Field(None, ge=1, le=100, description="passages to retrieve (1-100)")
     filters: FiltersIn | None = None
-
-
-class AnswerOut(BaseModel):
-    answer: str
-    abstained: bool
-    citations: list[Citation]  # the core's dataclass: one definition of a citation's fields
-    mode: str = Field(description='"extractive" or "llm" (generated, then checked sentence by sentence)')
-    notice: str | None = Field(None, description="one line on how the answer was made, e.g. LLM fallback")
-    unverified: list[str] = Field(
-        default_factory=list, description="generated sentences no article supports, removed from answer"
-    )
 
 
 class ErrorOut(BaseModel):
@@ -104,6 +97,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         description="Answers questions from loaded news articles, with verified quoted citations.",
         version="1.0",
     )
+    app.state.settings = settings  # read by web/auth.py's require_token
 
     # --- errors: 4xx JSON {"error": message}, never a traceback
     @app.exception_handler(AssistantError)
@@ -132,14 +126,14 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     @app.middleware("http")
     async def _limits_and_framing(request: Request, call_next):
         path = request.url.path
-        if path.startswith("/api/"):
+        if path.startswith("/api/") or path in ASK_PATHS:
             limit = max_ask_body if path in ASK_PATHS else max_file_bytes * 10 + 1024 * 1024
             length = request.headers.get("content-length")
             if length and length.isdigit() and int(length) > limit:
-                return JSONResponse(
-                    {"error": f"request body too large ({int(length):,} bytes; limit {limit:,})"},
-                    status_code=413,
-                )
+                message = f"request body too large ({int(length):,} bytes; limit {limit:,})"
+                if path.startswith(openai.PREFIX):
+                    return openai.OpenAIError(413, message, code="request_too_large").response()
+                return JSONResponse({"error": message}, status_code=413)
         response = await call_next(request)
         ancestors = "*" if "*" in origins else " ".join(origins)
         if not origins:
@@ -160,16 +154,6 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         allow_credentials="*" not in origins,
     )
 
-    def require_token(request: Request) -> None:
-        if not settings.api_token:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), settings.api_token):
-            raise StarletteHTTPException(
-                401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
-
     auth = [Depends(require_token)]
 
     @app.get("/healthz", tags=["health"])
@@ -186,9 +170,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
             q = turn if isinstance(turn, str) else (turn[0] if turn else "")
             if q.strip():
                 questions.append(q)
-        filters = None
-        if body.filters is not None:
-            filters = Filters(body.filters.source or None, body.filters.date_from, body.filters.date_to)
+        filters = body.filters.filters() if body.filters is not None else None
         return {"question": body.question, "top_k": body.top_k, "filters": filters, "history": questions}
 
     @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, dependencies=auth, tags=["ask"])
@@ -282,6 +264,9 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         except InputError as exc:
             raise StarletteHTTPException(404, str(exc)) from None
         return {"deleted": article_id}
+
+    app.include_router(openai.router(assistant))
+    mcp.mount(app, assistant)
 
     @app.get("/gradio.js", include_in_schema=False)
     def gradio_js() -> Response:
