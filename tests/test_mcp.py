@@ -157,4 +157,8 @@ def test_http_wrong_token_is_refused(server):
     raw = httpx.post(f"{server.url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert raw.status_code == 401 and raw.headers["www-authenticate"].startswith("Bearer")
     assert raw.json()["error"] == "invalid_token"
+    huge = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "ask", "arguments": {}}}
+    huge["params"]["arguments"]["question"] = "x" * 1_000_000
+    too_big = httpx.post(f"{server.url}/mcp", json=huge, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert too_big.status_code == 413, too_big.text
     assert httpx.get(f"{server.url}/healthz").status_code == 200

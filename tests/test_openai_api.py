@@ -131,3 +131,21 @@ def test_wrong_token_model_and_the_server_keeps_serving(client, server):
     }
     reply = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": SINAI}])
     assert "224" in reply.choices[0].message.content
+
+
+def test_markdown_from_articles_is_inert():
+    """Article text can't add links, images or HTML to a chat client's rendering."""
+    from assistant.schema import Answer, Citation
+    from assistant.web.render import answer_markdown
+
+    quote = "Officials said <img src=x onerror=alert(1)> *all* [3] were safe."
+    cite = Citation(
+        quote, "a1", "![t](http://tracker.example/p.png)", "Dawn", "2015-11-18", "javascript:x", 0, 9, 1.0
+    )
+    content = answer_markdown(Answer(text=f"{quote} [1] [7]", abstained=False, citations=[cite]))
+    answer, _, sources = content.partition("\n\nSources:\n")
+    assert answer == r"Officials said \<img src=x onerror=alert(1)\> \*all\* \[3\] were safe. [1] \[7\]"
+    assert sources == (
+        r"- [1] “Officials said \<img src=x onerror=alert(1)\> \*all\* \[3\] were safe.” — "
+        r"!\[t\](http://tracker.example/p.png), Dawn, 2015-11-18"
+    )
