@@ -14,9 +14,9 @@ from assistant.llm.backends import make_llm
 from assistant.llm.generator import Generator
 from assistant.llm.prompts import Prompts
 from assistant.llm.verify import Verifier
-from assistant.query.answerer import Answerer
+from assistant.query.answerer import Answerer, clean_question
 from assistant.query.condense import Chat, condense
-from assistant.schema import Answer, Article, Filters, IngestReport
+from assistant.schema import Answer, Article, Citation, Filters, IngestReport
 from assistant.store.corpus import CorpusStore, Integrity
 from assistant.store.keyword import KeywordIndex
 
@@ -100,6 +100,13 @@ class Assistant:
             yield self._answerer.answer(question, top_k=top_k, filters=filters)
             return
         yield from self._generator.stream(question, top_k, filters)
+
+    def search(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Citation]:
+        """The passages ``ask`` would answer from (the same hybrid retrieval), for callers that write
+        their own answers: citations whose quote is the whole passage, verbatim at its offsets, best
+        first, scored by relevance (see ``Settings.abstain_threshold``). Empty for an empty store."""
+        found = self._answerer.gather(clean_question(query, self.settings.max_question_chars), top_k, filters)
+        return [] if isinstance(found, Answer) else self._answerer.passages(found)
 
     def standalone(self, question: str, history: Sequence[str] = ()) -> str:
         """``question`` rewritten to stand alone after ``history`` (the LLM when one is set and

@@ -1,4 +1,4 @@
-"""The terminal surface: ``assistant ingest|ask|chat|articles|delete|check|eval``.
+"""The terminal surface: ``assistant ingest|ask|chat|articles|delete|check|eval|mcp``.
 
 Errors print one line on stderr and exit non-zero; a traceback only with ASSISTANT_DEBUG=1.
 """
@@ -196,6 +196,13 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mcp(args: argparse.Namespace) -> int:
+    from assistant.web.mcp import run_stdio
+
+    run_stdio(_assistant(args))
+    return 0
+
+
 def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -245,6 +252,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="ingest this path first")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_eval)
+
+    p = sub.add_parser("mcp", help="serve the MCP tools over stdin/stdout (for an MCP client to start)")
+    p.set_defaults(run=_mcp)
     return parser
 
 

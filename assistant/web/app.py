@@ -4,11 +4,12 @@ One ``Assistant`` (model and store loaded once) serves every request. The web se
 ``assistant.settings`` (config.py), read from the environment once:
 
 - ``api_token`` (``ASSISTANT_API_TOKEN``) and ``ui_auth`` (``ASSISTANT_UI_AUTH``, ``user:password``,
-  Gradio's login): one auth policy for every route, enforced in web/guard.py.
+  Gradio's login): one auth policy for every route (/api, the OpenAI-compatible /v1 of
+  web/openai.py, the MCP server at /mcp of web/mcp.py, the Gradio pages), enforced in web/guard.py.
 - ``allowed_origins`` (``ASSISTANT_ALLOWED_ORIGINS``): comma list of origins that may embed the
   widget and call the API from a browser (``*`` for any). Unset: only loopback origins.
 - ``max_body_kb`` (``ASSISTANT_MAX_BODY_KB``, 64) and ``max_history`` (``ASSISTANT_MAX_HISTORY``, 50):
-  limits on POST /api/ask.
+  limits on question bodies (/api/ask, /v1/chat/completions, /mcp).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web import articles, ask, health  # noqa: E402
+from assistant.web import articles, ask, health, mcp, openai  # noqa: E402
 from assistant.web.guard import Guard  # noqa: E402
 from assistant.web.render import CSS  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
@@ -50,6 +51,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     max_file_bytes = int(settings.max_file_mb * 1024 * 1024)
     # any other body (uploads, Gradio's calls): room for ten files at the size limit
     max_upload_body = max_file_bytes * 10 + 1024 * 1024
+    question_paths = {*ask.PATHS, openai.CHAT_PATH, mcp.PATH}  # ASSISTANT_MAX_BODY_KB applies
     app = FastAPI(
         title="News Assistant API",
         description="Answers questions from loaded news articles, with verified quoted citations.",
@@ -89,7 +91,8 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         Guard,
         token=settings.api_token,
         ui_login=ui_auth is not None,
-        body_limit=lambda path: max_ask_body if path in ask.PATHS else max_upload_body,
+        body_limit=lambda path: max_ask_body if path in question_paths else max_upload_body,
+        shapes={openai.PREFIX: openai.error_body, mcp.PATH: mcp.error_body},
     )
 
     @app.middleware("http")
@@ -115,8 +118,9 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         allow_credentials="*" not in origins,
     )
 
-    for routes in (health.router(assistant), ask.router(assistant), articles.router(assistant)):
-        app.include_router(routes)
+    for routes in (health, ask, articles, openai):
+        app.include_router(routes.router(assistant))
+    mcp.mount(app, assistant)
 
     @app.get("/gradio.js", include_in_schema=False)
     def gradio_js() -> Response:

@@ -11,7 +11,6 @@ from fastapi.responses import StreamingResponse
 
 from assistant.api import Assistant
 from assistant.errors import AssistantError, InputError
-from assistant.schema import Filters
 from assistant.web.models import ERRORS, AnswerOut, AskIn
 
 log = logging.getLogger(__name__)
@@ -71,9 +70,7 @@ def _arguments(body: AskIn, max_history: int) -> dict:
         q = turn if isinstance(turn, str) else (turn[0] if turn else "")
         if q.strip():
             questions.append(q)
-    filters = None
-    if body.filters is not None:
-        filters = Filters(body.filters.source or None, body.filters.date_from, body.filters.date_to)
+    filters = body.filters.filters() if body.filters is not None else None
     return {"question": body.question, "top_k": body.top_k, "filters": filters, "history": questions}
 
 

@@ -7,9 +7,13 @@ Auth, one policy for every surface of the process:
   and their API (``/gradio_api/*``, ``/widget/gradio_api/*``: call, queue, upload, file) included;
   a browser can't send the header, so without a UI login the pages answer a 401 that says so.
 - ``ASSISTANT_UI_AUTH`` set: Gradio's login guards the pages and their API (its ``login_check``);
-  ``/api/*`` still takes only the token, and answers 401 when no token is set. A browser login
-  cookie is never accepted on ``/api/*``: a page on another site could otherwise post articles or
-  delete them with the visitor's cookie (cross-site request forgery).
+  the programmatic routes (``/api/*``, the OpenAI-compatible ``/v1/*``, ``/mcp``) still take only
+  the token, and answer 401 when no token is set. A browser login cookie is never accepted there:
+  a page on another site could otherwise post articles or delete them with the visitor's cookie
+  (cross-site request forgery).
+
+Refusals are JSON ``{"error": message}``, or the protocol's own error shape where a route prefix has
+one (``shapes``: OpenAI's for ``/v1``, OAuth's for ``/mcp``), so each client reads them natively.
 
 Body limits: a declared Content-Length over the limit is refused at once; a chunked body is counted
 as it streams and cut at the limit, so nothing reads (or spools to /tmp) more than the limit.
@@ -18,7 +22,7 @@ as it streams and cut at the limit, so nothing reads (or spools to /tmp) more th
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -27,11 +31,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Served to anyone even when a token is set: liveness, the API's own docs, Gradio's static loader.
 OPEN_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/gradio.js"})
 WRONG_TOKEN = "missing or wrong bearer token"
+# Routes for programs, not browsers: the bearer token is their only credential.
+PROGRAMMATIC = ("/api/", "/v1/", "/mcp")
 API_NEEDS_TOKEN = "the HTTP API needs ASSISTANT_API_TOKEN set on the server when a UI login is set"
 BROWSER_NEEDS_LOGIN = (
     "this server requires a bearer token (ASSISTANT_API_TOKEN), which a browser can't send; "
     "to use the chat in a browser, the server must also set ASSISTANT_UI_AUTH (a login)"
 )
+
+# A route prefix's error body for (status, message), e.g. OpenAI's {"error": {"message", "type", ...}}.
+Shape = Callable[[int, str], dict]
 
 
 def bearer_ok(authorization: str | None, token: str) -> bool:
@@ -44,17 +53,32 @@ class Guard:
     """Pure ASGI middleware (not ``@app.middleware``): only at this level can the request body be
     counted while it streams, before FastAPI or Gradio read it whole."""
 
-    def __init__(self, app: ASGIApp, *, token: str, ui_login: bool, body_limit: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str,
+        ui_login: bool,
+        body_limit: Callable[[str], int],
+        shapes: Mapping[str, Shape] | None = None,
+    ) -> None:
         self.app = app
         self.token = token
         self.ui_login = ui_login
         self.body_limit = body_limit
+        self.shapes = dict(shapes or {})
+
+    def error(self, path: str, status: int, message: str, headers: dict[str, str]) -> JSONResponse:
+        """The refusal in the shape of the route's protocol (``{"error": message}`` by default)."""
+        shape = next((s for prefix, s in self.shapes.items() if path.startswith(prefix)), None)
+        body = shape(status, message) if shape else {"error": message}
+        return JSONResponse(body, status, headers)
 
     def refusal(self, path: str, headers: Headers) -> str | None:
         """Why this request may not pass, or None."""
         if path in OPEN_PATHS:
             return None
-        if path.startswith("/api/"):
+        if path.startswith(PROGRAMMATIC):
             if self.token:
                 return None if bearer_ok(headers.get("authorization"), self.token) else WRONG_TOKEN
             return API_NEEDS_TOKEN if self.ui_login else None
@@ -69,12 +93,12 @@ class Guard:
         path, headers = scope["path"], Headers(scope=scope)
         problem = self.refusal(path, headers)
         if problem:
-            await JSONResponse({"error": problem}, 401, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            await self.error(path, 401, problem, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
         limit = self.body_limit(path)
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            await _too_large(int(length), limit)(scope, receive, send)
+            await self._too_large(path, int(length), limit)(scope, receive, send)
             return
 
         received = 0
@@ -89,7 +113,7 @@ class Guard:
                 if received > limit:
                     refused = True
                     if not started:
-                        await _too_large(None, limit)(scope, receive, send)
+                        await self._too_large(path, None, limit)(scope, receive, send)
                     # the app sees a client that went away, and stops reading
                     return {"type": "http.disconnect"}
             return message
@@ -103,11 +127,9 @@ class Guard:
 
         await self.app(scope, counted, sent)
 
-
-def _too_large(size: int | None, limit: int) -> JSONResponse:
-    said = f"{size:,} bytes" if size is not None else "more than that"
-    # "Connection: close" makes the server drop the connection after the 413 instead of draining
-    # the rest of the body to reach a next request on it
-    return JSONResponse(
-        {"error": f"request body too large ({said}; limit {limit:,} bytes)"}, 413, {"Connection": "close"}
-    )
+    def _too_large(self, path: str, size: int | None, limit: int) -> JSONResponse:
+        said = f"{size:,} bytes" if size is not None else "more than that"
+        message = f"request body too large ({said}; limit {limit:,} bytes)"
+        # "Connection: close" makes the server drop the connection after the 413 instead of draining
+        # the rest of the body to reach a next request on it
+        return self.error(path, 413, message, {"Connection": "close"})

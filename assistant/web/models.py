@@ -1,4 +1,4 @@
-"""Request and reply shapes of the HTTP API, shared by its routers."""
+"""Request and reply shapes shared by the HTTP API's routers and the MCP tools (web/mcp.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from assistant.errors import check_unicode
-from assistant.schema import Citation
+from assistant.schema import Citation, Filters
 
 # Text a request carries: a lone surrogate ("\ud800" in JSON) is a 400 here, not a failure deep in
 # the tokenizer or Chroma (a 500 or 503). InputError is a ValueError, so pydantic reports it.
@@ -19,6 +19,10 @@ class FiltersIn(BaseModel):
     source: Text | None = Field(None, description="exact source name, e.g. 'Dawn'")
     date_from: date | None = Field(None, description="earliest publication date (inclusive)")
     date_to: date | None = Field(None, description="latest publication date (inclusive)")
+
+    def filters(self) -> Filters:
+        """The core's Filters; an empty source means any."""
+        return Filters(self.source or None, self.date_from, self.date_to)
 
 
 class AskIn(BaseModel):

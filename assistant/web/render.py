@@ -1,4 +1,5 @@
-"""HTML for the web chat: answers with their citations, ingest reports and the article list.
+"""HTML for the web chat: answers with their citations, ingest reports and the article list; and
+the Markdown text of an answer for the chat protocols (OpenAI-compatible API, MCP).
 
 Article text, titles, sources and URLs come from files anyone can upload, so every piece of it goes
 through ``html.escape`` here, and links are kept only for http(s) URLs. Each fragment is one line
@@ -20,6 +21,9 @@ from assistant.schema import Answer, Article, Citation
 # How much of the paragraph around a quote to show, at most, on either side of it.
 _CONTEXT_CHARS = 600
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+# Characters that make Markdown active (links, images, raw HTML, emphasis, code): escaped in article
+# text so a chat client renders a title like "![x](http://tracker/)" as written, fetching nothing.
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]<>])")
 
 CSS = """
 .na-answer, .na-note, .na-error, .na-q { line-height: 1.55; }
@@ -187,6 +191,34 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None)
         f'<div class="na-answer">{notice}<p class="na-text">{body}</p>{unverified}'
         f'<div class="na-sources"><div class="na-sources-title">{heading}</div>{sources}</div></div>'
     )
+
+
+def _md(value: object) -> str:
+    """Untrusted text for Markdown: active characters backslash-escaped."""
+    return _MD_ACTIVE.sub(r"\\\1", str(value))
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer as chat clients show it: the text with its [n] markers, then a "Sources" list
+    (quote, title, source, date, url). Sentences that failed the check are left out (never shown as
+    fact); the notice, when there is one, comes first."""
+    parts = [f"_{_md(' '.join(answer.notice.split()))}_"] if answer.notice else []
+    body = []
+    for i, piece in enumerate(_MARKER.split(" ".join(answer.text.split()))):  # text, number, text, ...
+        ours = i % 2 == 1 and 1 <= int(piece) <= len(answer.citations)
+        body.append(f"[{piece}]" if ours else _md(f"[{piece}]" if i % 2 else piece))
+    parts.append("".join(body))
+    if answer.citations and not answer.abstained:
+        lines = ["Sources:"]
+        for n, c in enumerate(answer.citations, start=1):
+            details = [" ".join(d.split()) for d in (c.title, c.source, c.published) if d and d.strip()]
+            where = ", ".join(_md(d) for d in details) or "Untitled article"
+            link = safe_url(c.url)
+            if link and not re.search(r"[\s<>]", link):
+                where += f", <{link}>"
+            lines.append(f"- [{n}] “{_md(' '.join(c.quote.split()))}” — {where}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
 
 
 def render_note(message: str) -> str:

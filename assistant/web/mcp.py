@@ -1,0 +1,195 @@
+"""An MCP server over the assistant, built with the official ``mcp`` SDK (``MCPServer``), for agents,
+IDEs and desktop assistants.
+
+Tools, each with an output schema and structured content:
+
+- ``ask(question, as_of?, source?, date_from?, date_to?)``: the answer and its verified citations;
+  the text content is the answer with a "Sources" list, as the OpenAI-compatible API shows it.
+- ``search_articles(query, k, filters)``: retrieved passages with relevance scores, verbatim at
+  their offsets, for agents that write their own answers.
+- ``get_article(article_id)``: one article with its clean text (what citation offsets point into).
+- ``list_sources()``: the sources of the loaded articles, for the ``source`` filters.
+
+Transports: stdio (``assistant mcp``, for a client that starts the server) and streamable HTTP at
+``/mcp`` in the web app (``mount``), behind the API token. A refused call (bad arguments, unknown
+tool or article, empty question) is an MCP tool error with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import date
+from typing import Annotated
+
+from fastapi import FastAPI
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel, Field
+from starlette.routing import Route
+
+from assistant.api import Assistant
+from assistant.errors import AssistantError
+from assistant.schema import Article, Citation
+from assistant.web.models import AnswerOut, FiltersIn
+from assistant.web.render import answer_markdown
+
+PATH = "/mcp"
+# Another change adds ``as_of`` to Assistant.ask; until it lands the tool refuses the argument
+# rather than ignore it (an answer for the wrong day would look right).
+AS_OF_SUPPORTED = "as_of" in inspect.signature(Assistant.ask).parameters
+_LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+_LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+
+class Passages(BaseModel):
+    query: str
+    passages: list[Citation] = Field(description="best first; quote is the passage, score its relevance")
+
+
+class Source(BaseModel):
+    source: str | None = Field(description="as the source filters take it; null for articles without one")
+    articles: int
+    first_published: str | None
+    last_published: str | None
+
+
+class Sources(BaseModel):
+    sources: list[Source]
+    articles: int = Field(description="all loaded articles")
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The assistant's one-line refusals (empty question, unknown article, store down) as tool
+    errors: the client reads the reason, and the server logs no traceback for bad input."""
+    try:
+        yield
+    except AssistantError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def build_server(assistant: Assistant) -> MCPServer:
+    """The MCP server over ``assistant``; transports are added by ``mount`` or ``run_stdio``."""
+    server = MCPServer(
+        "news-assistant",
+        instructions=(
+            "Answers questions from a store of news articles with verified quotes, and abstains when "
+            "the articles don't hold the answer. Every citation's quote stands verbatim in the "
+            "article's text at [start, end)."
+        ),
+    )
+
+    @server.tool()
+    def ask(
+        question: str,
+        as_of: date | None = None,
+        source: str | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> Annotated[CallToolResult, AnswerOut]:
+        """Answer a question from the loaded news articles, in a sentence or two, with verified
+        quoted citations; abstained is true when the articles don't hold the answer.
+
+        as_of: answer as of this day (ISO date). source: only articles from this source (see
+        list_sources). date_from / date_to: only articles published in this range (inclusive)."""
+        extra = {}
+        if as_of is not None:
+            if not AS_OF_SUPPORTED:
+                raise ToolError("as_of is not supported by this version of the assistant")
+            extra["as_of"] = as_of
+        filters = FiltersIn(source=source, date_from=date_from, date_to=date_to).filters()
+        with _refusals():
+            answer = assistant.ask(question, filters=filters, **extra)
+        return CallToolResult(
+            content=[TextContent(type="text", text=answer_markdown(answer))],
+            structured_content=answer.to_dict(),
+        )
+
+    @server.tool()
+    def search_articles(
+        query: str, k: Annotated[int, Field(ge=1, le=50)] = 5, filters: FiltersIn | None = None
+    ) -> Passages:
+        """Search the loaded articles: the k passages that best match the query (the same search
+        ask answers from), best first, each with its article's title, source, date and url, its
+        character offsets in the article and a relevance score (below about 0.5 it likely does not
+        answer). For writing your own answer; cite the quotes, they are verbatim."""
+        with _refusals():
+            found = assistant.search(query, top_k=k, filters=filters.filters() if filters else None)
+        return Passages(query=query, passages=found)
+
+    @server.tool()
+    def get_article(article_id: str) -> Article:
+        """One loaded article with its clean text, which citations' start/end offsets point into."""
+        with _refusals():
+            return assistant.article(article_id)
+
+    @server.tool()
+    def list_sources() -> Sources:
+        """The sources (publishers) of the loaded articles, with how many articles each has and
+        their publication date range."""
+        with _refusals():
+            articles = assistant.articles()
+        groups: dict[str | None, list[str | None]] = {}
+        for a in articles:
+            groups.setdefault(a.source, []).append(a.published)
+        sources = [
+            Source(
+                source=name,
+                articles=len(days),
+                first_published=min((d for d in days if d), default=None),
+                last_published=max((d for d in days if d), default=None),
+            )
+            for name, days in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0] or ""))
+        ]
+        return Sources(sources=sources, articles=len(articles))
+
+    return server
+
+
+def run_stdio(assistant: Assistant) -> None:
+    """Serve over stdin/stdout until the client closes them (``assistant mcp``)."""
+    build_server(assistant).run("stdio")
+
+
+def error_body(status: int, message: str) -> dict[str, str]:
+    """A refusal made in front of /mcp (web/guard.py) in OAuth's shape, as MCP's HTTP
+    authorization has it (and as the SDK's own auth answers)."""
+    return {"error": "invalid_token" if status == 401 else "invalid_request", "error_description": message}
+
+
+def mount(app: FastAPI, assistant: Assistant) -> None:
+    """Serve the MCP server over streamable HTTP at ``/mcp`` in ``app``.
+
+    Stateless, JSON replies: any app process can answer any request (processes sharing a Chroma
+    server). Without a token the SDK's Host/Origin checks stop DNS-rebinding pages from reaching a
+    loopback server; with one, the token does."""
+    settings = assistant.settings
+    server = build_server(assistant)
+    origins = [] if "*" in settings.allowed_origins else list(settings.allowed_origins)
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=not settings.api_token,
+        allowed_hosts=_LOOPBACK_HOSTS,
+        allowed_origins=_LOOPBACK_ORIGINS + origins,
+    )
+    server.streamable_http_app(
+        streamable_http_path=PATH,
+        stateless_http=True,
+        json_response=True,
+        max_request_body_size=settings.max_body_kb * 1024,
+        transport_security=security,
+    )
+    app.router.routes.append(Route(PATH, StreamableHTTPASGIApp(server.session_manager)))
+    # The session manager's task group lives for the app's lifetime, next to the app's own lifespan.
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(instance: FastAPI):
+        async with server.session_manager.run(), previous(instance) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
