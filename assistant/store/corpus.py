@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from chromadb.api import ClientAPI
 from llama_index.core.schema import NodeRelationship, NodeWithScore, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
     FilterOperator,
@@ -36,7 +37,7 @@ from assistant.schema import Article, Filters
 from assistant.store.client import brief, open_client
 
 SCHEMA_VERSION = 1
-_ARTICLE_FIELDS = ("title", "source", "published", "url", "dateline", "origin")
+_ARTICLE_FIELDS = ("title", "source", "published", "updated", "url", "dateline", "origin")
 
 T = TypeVar("T")
 
@@ -123,6 +124,11 @@ class CorpusStore:
         )
         self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
         self._batch = self._client.get_max_batch_size()
+
+    @property
+    def client(self) -> ClientAPI:
+        """The Chroma client, for the other collections of the store (store/feeds.py)."""
+        return self._client
 
     # ----- reads -------------------------------------------------------------------------------
     @_guarded
