@@ -39,7 +39,12 @@ class Assistant:
         keyword_dir = None if self.settings.chroma_url else self.settings.store_dir / "keyword_index"
         self._keyword = KeywordIndex(self._store, keyword_dir)
         self._indexer = Indexer(self.settings, self._embedder, self._store)
-        feeds = FeedStore(self._store.client, self.settings.collection_prefix, self._store.location)
+        feeds = FeedStore(
+            self._store.client,
+            self.settings.collection_prefix,
+            self._store.location,
+            shared=bool(self.settings.chroma_url),
+        )
         self._sources = Sources(self.settings, self._indexer, feeds)
         self._answerer = Answerer(self.settings, self._embedder, self._store, self._keyword)
         self._generator: Generator | None = None
@@ -69,10 +74,10 @@ class Assistant:
         self._sources.ingest(urls, report, progress)
         return report
 
-    def feeds_add(self, url: str, sync: bool = True) -> IngestReport:
+    def feeds_add(self, url: str, sync: bool = True, progress: Progress | None = None) -> IngestReport:
         """Register an RSS/Atom feed and sync it now (``sync=False``: the next sync picks it up).
         InputError when the URL can't be fetched or is not a feed; nothing is registered then."""
-        return self._sources.add(url, sync)
+        return self._sources.add(url, sync, progress)
 
     def feeds_list(self) -> list[FeedState]:
         """Registered feeds with their last sync time, outcome, article count and errors."""

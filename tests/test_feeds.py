@@ -4,15 +4,22 @@ running app and two app processes on one Chroma server."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from assistant import Assistant
 from assistant.config import Settings
 from assistant.errors import InputError
 from tests.newsserver import SITE, NewsServer, Story
+from tests.webapp import WebApp
 
 PRIVATE_OK = {"ASSISTANT_FETCH_ALLOW_PRIVATE": "1"}
 
@@ -247,3 +254,134 @@ def test_redirect_to_a_private_address_is_refused(site, tmp_path, target):
     report = assistant.ingest([site.url("/moved")])
     assert site.hits["/moved"] == 1
     assert len(report.failed) == 1 and "private or reserved address" in report.failed[0][1], report
+
+
+# ----- the surfaces: CLI, and the running app (HTTP API, web UI, scheduler, two processes) --------
+
+
+def test_cli_ingest_url_and_feeds_commands(site, tmp_path):
+    site.publish("/feed.xml", "Harbour Times", stories())
+    env = {**os.environ, **PRIVATE_OK, "ASSISTANT_STORE_DIR": str(tmp_path / "store")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "assistant.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+
+    page = cli("ingest", site.url("/news/bridge.html"), site.url("/missing.html"), "--json")
+    assert page.returncode == 0, page.stderr
+    body = json.loads(page.stdout)
+    assert len(body["added"]) == 1 and body["failed"] == [
+        {"origin": site.url("/missing.html"), "reason": "HTTP 404 Not Found"}
+    ]
+    added = cli("feeds", "add", site.url("/feed.xml"))
+    assert added.returncode == 0 and "added 2, updated 0, skipped 1" in added.stdout, (
+        added.stdout + added.stderr
+    )
+    listed = json.loads(cli("feeds", "list", "--json").stdout)
+    assert [(f["url"], f["articles"]) for f in listed] == [(site.url("/feed.xml"), 3)]
+    synced = cli("sync")
+    assert synced.returncode == 0 and "added 0, updated 0, skipped 3" in synced.stdout
+    assert cli("feeds", "remove", site.url("/feed.xml")).returncode == 0
+    gone = cli("feeds", "remove", site.url("/feed.xml"))
+    assert gone.returncode == 1 and gone.stderr.startswith("error: no feed")
+
+
+TOKEN = "feeds-token"
+
+
+@pytest.fixture(scope="module")
+def two_apps(chroma_url):
+    """Two app processes (python app.py) on one Chroma server, syncing every 1.2 s."""
+    env = {
+        **PRIVATE_OK,
+        "ASSISTANT_CHROMA_URL": chroma_url,
+        "ASSISTANT_COLLECTION_PREFIX": "feedapps",
+        "ASSISTANT_SYNC_MINUTES": "0.02",
+        "ASSISTANT_API_TOKEN": TOKEN,
+    }
+    apps = []
+    try:
+        apps.append(WebApp(env=env).start())
+        apps.append(WebApp(env=env).start())
+        yield apps
+    finally:
+        for app in apps:
+            app.stop()
+
+
+def api(app: WebApp) -> httpx.Client:
+    return httpx.Client(base_url=app.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120)
+
+
+def test_http_api_web_ui_and_scheduler_syncing_while_answering(site, two_apps):
+    from gradio_client import Client
+
+    items = stories()
+    site.publish("/feed.xml", "Harbour Times", items[:2])
+    feed = site.url("/feed.xml")
+    with api(two_apps[0]) as client:
+        assert httpx.post(f"{two_apps[0].url}/api/sources", json={"urls": [feed]}).status_code == 401
+        added = client.post("/api/sources", json={"urls": [feed, site.url("/gone.xml")], "follow": True})
+        assert added.status_code == 200, added.text
+        body = added.json()
+        assert len(body["added"]) == 2 and body["failed"] == [
+            {"origin": site.url("/gone.xml"), "reason": "HTTP 404 Not Found"}
+        ]
+        assert [(f["url"], f["articles"]) for f in client.get("/api/sources").json()] == [(feed, 2)]
+
+        # a new story: the schedulers pick it up while the app keeps answering
+        site.publish("/feed.xml", "Harbour Times", items)
+        tram = site.url("/news/tram.html")
+        answered, deadline = 0, time.monotonic() + 90
+        while time.monotonic() < deadline:
+            asked = client.post("/api/ask", json={"question": "How many stops will the harbour bridge have?"})
+            assert asked.status_code == 200, asked.text
+            answered += 1
+            if tram in {a["url"] for a in client.get("/api/articles").json()}:
+                break
+        else:
+            pytest.fail("no sync within 90 s:\n" + two_apps[0].log()[-3000:])
+        assert answered >= 1
+
+        # the web UI's paste-a-URL box (the same event the Fetch button sends)
+        ui = Client(f"{two_apps[0].url}/", verbose=False)
+        site.publish("/other.xml", "Harbour Times", [replace(items[0], slug="ferry", title="Ferries end")])
+        html = ui.predict(site.url("/news/ferry.html"), False, api_name="/add_source")[0]
+        assert "added 1" in html
+
+        assert client.delete("/api/sources", params={"url": feed}).json() == {"removed": feed}
+        assert client.delete("/api/sources", params={"url": feed}).status_code == 404
+        urls = {a["url"] for a in client.get("/api/articles").json()}
+        assert {site.url(f"/news/{s.slug}.html") for s in items} <= urls  # articles stay
+
+
+def test_two_app_processes_do_not_ingest_one_entry_twice(site, two_apps, chroma_url, tmp_path):
+    many = [
+        replace(s, slug=f"{s.slug}-{n}", guid=f"urn:two:{s.slug}-{n}", title=f"{s.title} ({n})")
+        for n in range(2)
+        for s in stories()
+    ]
+    site.publish("/busy.xml", "Harbour Times", many, delay=1.0)  # each page takes a second
+    settings = Settings.from_env(env=PRIVATE_OK, chroma_url=chroma_url, collection_prefix="feedapps")
+    Assistant(store_dir=tmp_path, settings=settings).feeds_add(site.url("/busy.xml"), sync=False)
+    deadline = time.monotonic() + 120
+    with api(two_apps[1]) as client:
+        while time.monotonic() < deadline:
+            state = next(f for f in client.get("/api/sources").json() if f["url"] == site.url("/busy.xml"))
+            if state["articles"] == len(many):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"the feed was not synced within 120 s: {state}")
+        time.sleep(3)  # a few more sync rounds of both processes
+        pages = [site.hits[f"/news/{s.slug}.html"] for s in many]
+        assert pages == [1] * len(many)  # every entry fetched (and ingested) by one process only
+        urls = [a["url"] for a in client.get("/api/articles").json()]
+        assert all(urls.count(site.url(f"/news/{s.slug}.html")) == 1 for s in many)
+    # both schedulers ran into each other: one found the feed leased by the other
+    assert any("another process is syncing" in app.log() for app in two_apps)

@@ -76,7 +76,7 @@ class Sources:
                 report.failed.append((url, str(exc)))
 
     # ----- registered feeds ------------------------------------------------------------------
-    def add(self, url: str, sync: bool = True) -> IngestReport:
+    def add(self, url: str, sync: bool = True, progress: Progress | None = None) -> IngestReport:
         """Register a feed and, with ``sync``, sync it now. A URL that is not a feed, or can't be
         fetched, is an InputError and is not registered."""
         url = url.strip()
@@ -91,7 +91,7 @@ class Sources:
         if parse_feed(page) is None:
             raise InputError(f"{url}: {_NOT_A_FEED}")
         self._feeds.add(url)
-        return self.sync([url])
+        return self.sync([url], progress)
 
     def remove(self, url: str) -> None:
         """Forget a feed; its articles stay (delete them one by one if they should go)."""
@@ -325,6 +325,8 @@ class Scheduler:
                     )
                 for origin, reason in report.failed:
                     log.warning("feed sync: %s: %s", origin, reason)
+                for origin, note in report.notes:
+                    log.info("feed sync: %s: %s", origin, note)
             except Exception:  # a store outage must not end the schedule
                 log.exception("feed sync failed")
             self._stopped.wait(self._interval)

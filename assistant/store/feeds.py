@@ -9,7 +9,8 @@ compare-and-swap, so a claim is write-then-read-back: a process writes itself as
 ``SETTLE_S`` and keeps the feed only if it still reads itself. Two claimants both winning would need
 one of them to take longer than ``SETTLE_S`` between reading "free" and writing its claim. Even then
 no entry is stored twice: articles are keyed by their content and written by upsert; the lease
-saves the duplicate fetches and embedding work.
+saves the duplicate fetches and embedding work. An embedded store has one process, so it skips the
+wait.
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def feed_id(url: str) -> str:
 
 
 class FeedStore:
-    def __init__(self, client: ClientAPI, prefix: str, location: str) -> None:
+    def __init__(self, client: ClientAPI, prefix: str, location: str, shared: bool) -> None:
         self.location = location  # for _guarded's error lines
+        self._settle_s = SETTLE_S if shared else 0.0  # shared: a Chroma server many processes use
         self._open(client, prefix)
 
     @_guarded
@@ -134,7 +136,7 @@ class FeedStore:
         if holder not in ("", owner) and until > time.time():
             return False
         self._feeds.update(ids=[feed_id(url)], metadatas=[_meta(url, owner, time.time() + seconds)])
-        time.sleep(SETTLE_S)
+        time.sleep(self._settle_s)
         lease = self._lease(url)
         return lease is not None and lease[0] == owner
 

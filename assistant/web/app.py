@@ -9,6 +9,8 @@ One ``Assistant`` (model and store loaded once) serves every request. The web se
   widget and call the API from a browser (``*`` for any). Unset: only loopback origins.
 - ``max_body_kb`` (``ASSISTANT_MAX_BODY_KB``, 64) and ``max_history`` (``ASSISTANT_MAX_HISTORY``, 50):
   limits on POST /api/ask.
+- ``sync_minutes`` (``ASSISTANT_SYNC_MINUTES``, 30): while the app is served, a daemon thread syncs
+  the registered feeds this often (0: never).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import re
 import secrets
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -37,9 +41,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web.render import CSS  # noqa: E402
 from assistant.schema import Citation, Filters  # noqa: E402
-from assistant.web.ui import HEADER_CSS, build_main, build_widget, check_suffix, ingest_files, sanitize_filename  # noqa: E402
+from assistant.web.render import CSS  # noqa: E402
+from assistant.web.sources import sources_router  # noqa: E402
+from assistant.web.ui import (  # noqa: E402
+    HEADER_CSS,
+    build_main,
+    build_widget,
+    check_suffix,
+    ingest_files,
+    sanitize_filename,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +111,22 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     ui_auth = settings.ui_credentials
     max_ask_body = settings.max_body_kb * 1024
     max_file_bytes = int(settings.max_file_mb * 1024 * 1024)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Only while served: building the app (tests, embedding it elsewhere) starts no thread.
+        scheduler = assistant.sync_every(settings.sync_minutes) if settings.sync_minutes > 0 else None
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+
     app = FastAPI(
         title="News Assistant API",
         description="Answers questions from loaded news articles, with verified quoted citations.",
         version="1.0",
+        lifespan=lifespan,
     )
 
     # --- errors: 4xx JSON {"error": message}, never a traceback
@@ -282,6 +306,8 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         except InputError as exc:
             raise StarletteHTTPException(404, str(exc)) from None
         return {"deleted": article_id}
+
+    app.include_router(sources_router(assistant), dependencies=auth)
 
     @app.get("/gradio.js", include_in_schema=False)
     def gradio_js() -> Response:
