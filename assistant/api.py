@@ -9,6 +9,8 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import InputError
+from assistant.ingest.feeds import Scheduler, Sources
+from assistant.ingest.fetch import is_url
 from assistant.ingest.pipeline import Indexer, Progress
 from assistant.llm.backends import make_llm
 from assistant.llm.generator import Generator
@@ -18,6 +20,7 @@ from assistant.query.answerer import Answerer, clean_question
 from assistant.query.condense import Chat, condense
 from assistant.schema import Answer, Article, Citation, Filters, IngestReport
 from assistant.store.corpus import CorpusStore, Integrity
+from assistant.store.feeds import FeedState, FeedStore
 from assistant.store.keyword import KeywordIndex
 
 
@@ -45,6 +48,13 @@ class Assistant:
         keyword_dir = None if self.settings.chroma_url else self.settings.store_dir / "keyword_index"
         self._keyword = KeywordIndex(self._store, keyword_dir)
         self._indexer = Indexer(self.settings, self._embedder, self._store)
+        feeds = FeedStore(
+            self._store.client,
+            self.settings.collection_prefix,
+            self._store.location,
+            shared=bool(self.settings.chroma_url),
+        )
+        self._sources = Sources(self.settings, self._indexer, feeds)
         self._answerer = Answerer(self.settings, self._embedder, self._store, self._keyword)
         self._generator: Generator | None = None
         llm = make_llm(self.settings)  # None unless ASSISTANT_LLM names a backend
@@ -61,10 +71,39 @@ class Assistant:
     def ingest(
         self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None
     ) -> IngestReport:
-        """Add files and folders (.txt, .md, .html, .jsonl). See IngestReport for the outcome."""
+        """Add files and folders (.txt, .md, .html, .jsonl) and URLs (http/https): a news page is
+        one article, an RSS or Atom feed gives its entries' articles (fetched once; ``feeds_add``
+        keeps a feed in sync). See IngestReport for the outcome; failed URLs are its lines."""
         if isinstance(paths, str | Path):
             paths = [paths]
-        return self._indexer.ingest(paths, progress)
+        paths = list(paths)
+        urls = [p for p in paths if is_url(p)]
+        files = [p for p in paths if not is_url(p)]
+        report = self._indexer.ingest(files, progress) if files else IngestReport()
+        self._sources.ingest(urls, report, progress)
+        return report
+
+    def feeds_add(self, url: str, sync: bool = True, progress: Progress | None = None) -> IngestReport:
+        """Register an RSS/Atom feed and sync it now (``sync=False``: the next sync picks it up).
+        InputError when the URL can't be fetched or is not a feed; nothing is registered then."""
+        return self._sources.add(url, sync, progress)
+
+    def feeds_list(self) -> list[FeedState]:
+        """Registered feeds with their last sync time, outcome, article count and errors."""
+        return self._sources.list()
+
+    def feeds_remove(self, url: str) -> None:
+        """Stop following a feed; its articles stay. InputError for an unknown feed."""
+        self._sources.remove(url)
+
+    def sync(self, progress: Progress | None = None) -> IngestReport:
+        """Sync every registered feed once: new entries added, changed ones replaced, unchanged
+        ones skipped without fetching their pages. A feed another process is syncing is skipped."""
+        return self._sources.sync(progress=progress)
+
+    def sync_every(self, minutes: float) -> Scheduler:
+        """Sync now and then every ``minutes`` in a daemon thread; ``.stop()`` ends it."""
+        return Scheduler(self.sync, minutes).start()
 
     def ingest_records(self, records: list[dict], origin: str = "records") -> IngestReport:
         """Add articles given as dicts with the fields of a .jsonl line (text, title, url, ...)."""

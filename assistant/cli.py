@@ -1,4 +1,4 @@
-"""The terminal surface: ``assistant ingest|ask|chat|articles|delete|check|eval|mcp``.
+"""The terminal surface: ``assistant ingest|ask|chat|articles|delete|check|eval|feeds|sync|mcp``.
 
 Errors print one line on stderr and exit non-zero; a traceback only with ASSISTANT_DEBUG=1.
 """
@@ -50,8 +50,36 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.if_empty and assistant.articles():
         print(f"store already holds {len(assistant.articles())} articles; nothing ingested")
         return 0
-    report = assistant.ingest(args.paths)
-    if args.json:
+    return _report(assistant.ingest(args.paths), args.json)
+
+
+def _feeds(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    if args.action == "list":
+        feeds = [f.to_dict() for f in assistant.feeds_list()]
+        if args.json:
+            print(json.dumps(feeds, indent=2, ensure_ascii=False))
+        elif not feeds:
+            print("no feeds registered")
+        for f in [] if args.json else feeds:
+            when = f["last_sync"] or "never synced"
+            print(f"{f['url']}  {f['articles']} articles  last sync {when}: {f['outcome'] or '-'}")
+        return 0
+    if not args.url:
+        raise ValueError(f"feeds {args.action} needs a URL")
+    if args.action == "remove":
+        assistant.feeds_remove(args.url)
+        print(f"removed {args.url} (its articles stay)")
+        return 0
+    return _report(assistant.feeds_add(args.url), args.json)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    return _report(_assistant(args).sync(), args.json)
+
+
+def _report(report: IngestReport, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_report(report)
@@ -215,7 +243,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", help="store directory (default: ASSISTANT_STORE_DIR or ./index_store)")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", help="add article files or folders (.txt .md .html .jsonl)")
+    p = sub.add_parser(
+        "ingest", help="add article files or folders (.txt .md .html .jsonl), pages or feeds (URLs)"
+    )
     p.add_argument("paths", nargs="+")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--if-empty", action="store_true", help="only ingest when the store holds no articles")
@@ -246,6 +276,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--repair", action="store_true", help="re-embed what is missing, remove orphans")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_check)
+
+    p = sub.add_parser("feeds", help="RSS/Atom feeds kept in sync: add URL | list | remove URL")
+    p.add_argument("action", choices=["add", "list", "remove"])
+    p.add_argument("url", nargs="?")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_feeds)
+
+    p = sub.add_parser("sync", help="sync every registered feed once")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_sync)
 
     p = sub.add_parser("eval", help="measure answer quality on a QA file (JSON/JSONL or SQuAD v2)")
     p.add_argument("qa_file")

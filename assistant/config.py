@@ -77,6 +77,13 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     max_body_kb: int = 64  # POST /api/ask bodies: a question is at most 2,000 characters
     max_history: int = 50  # earlier turns accepted by POST /api/ask
+    # Fetching feeds and article pages (ingest/fetch.py); pages and feeds over max_file_mb are refused.
+    fetch_timeout: float = 20.0  # seconds for the whole of one request, redirects included
+    fetch_per_host: int = 4  # requests in flight to one host at a time
+    # Private, loopback, link-local and reserved addresses are refused (SSRF) unless allowed here:
+    # "1" allows them all (intranet feeds, tests), else a comma list of networks ("10.1.0.0/16").
+    fetch_allow_private: tuple[str, ...] = ()
+    sync_minutes: float = 30.0  # the web app syncs registered feeds this often; 0 turns it off
 
     @property
     def ui_credentials(self) -> tuple[str, str] | None:

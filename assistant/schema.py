@@ -22,6 +22,7 @@ class Article:
     text: str
     origin: str | None = None  # the file (and line) it was loaded from
     chunks: int = 0
+    updated: str | None = None  # ISO date of the last update, when the feed or page says so
 
     def to_dict(self, with_text: bool = True) -> dict:
         data = asdict(self)

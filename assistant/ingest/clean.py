@@ -43,7 +43,8 @@ class Cleaned:
     published: str | None
     url: str | None
     dateline: str | None
-    note: str | None  # what was dropped, for the ingest report
+    note: str | None
+    updated: str | None = None  # what was dropped, for the ingest report
 
 
 def clean(raw: RawDoc) -> Cleaned:
@@ -74,6 +75,7 @@ def clean(raw: RawDoc) -> Cleaned:
         url=raw.url,
         dateline=dateline.group("place").strip() if dateline else None,
         note=note,
+        updated=iso_date(raw.updated),
     )
 
 

@@ -28,6 +28,9 @@ class RawDoc:
     source: str | None = None
     published: str | None = None  # as written in the input; clean.py normalizes it
     url: str | None = None
+    updated: str | None = None  # as written; only when the input says when it was updated
+    # Stored article ids this document supersedes whatever its text (a feed entry's earlier version).
+    replaces: tuple[str, ...] = ()
 
 
 # Field names seen in news exports, first match wins.
@@ -37,6 +40,7 @@ _JSON_FIELDS = {
     "source": ("source", "publisher", "site", "sitename", "source_domain"),
     "published": ("published", "date", "published_at", "date_publish", "pubdate", "datetime"),
     "url": ("url", "link", "href"),
+    "updated": ("updated", "modified", "date_modify", "updated_at", "date_modified"),
 }
 
 
@@ -47,7 +51,7 @@ def parse(path: Path, text: str) -> tuple[list[RawDoc], list[tuple[str, str]]]:
     if suffix == ".jsonl":
         return _parse_jsonl(text, origin)
     if suffix in {".html", ".htm"}:
-        return [_parse_html(text, origin)], []
+        return [parse_html(text, origin)], []
     if suffix in {".md", ".markdown"}:
         return [_parse_markdown(text, origin)], []
     return [_parse_text(text, origin)], []
@@ -81,7 +85,8 @@ def _parse_markdown(text: str, origin: str) -> RawDoc:
     return RawDoc(text="\n\n".join(blocks), origin=origin, title=title)
 
 
-def _parse_html(html: str, origin: str) -> RawDoc:
+def parse_html(html: str, origin: str) -> RawDoc:
+    """A news page -> its article (trafilatura); ReadError when the page holds no article text."""
     doc = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )

@@ -63,7 +63,7 @@ class Indexer:
                 if progress:
                     progress(done, len(files))
 
-        self._ingest_docs(docs(), report)
+        self.ingest_docs(docs(), report)
         return report
 
     def ingest_records(self, records: list[dict], origin: str) -> IngestReport:
@@ -78,10 +78,11 @@ class Indexer:
                 else:
                     yield doc
 
-        self._ingest_docs(docs(), report)
+        self.ingest_docs(docs(), report)
         return report
 
-    def _ingest_docs(self, docs: Iterable[RawDoc], report: IngestReport) -> None:
+    def ingest_docs(self, docs: Iterable[RawDoc], report: IngestReport) -> None:
+        """Clean, split, encode and store ``docs``, recording each outcome in ``report``."""
         batch: list[_Pending] = []
         seen: set[str] = set()
         for doc in docs:
@@ -115,12 +116,13 @@ class Indexer:
             report.skipped.append(cleaned.article_id)
             return
         seen.add(cleaned.article_id)
-        batch.append(_Pending(cleaned, doc.origin, []))
+        batch.append(_Pending(cleaned, doc.origin, list(doc.replaces)))
 
     def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
         """Write a batch: articles already stored are skipped, and one query per batch (not per
         article) finds the stored articles that share a URL with a new one and get replaced."""
-        known = self._store.existing([p.cleaned.article_id for p in pending])
+        kept = {p.cleaned.article_id for p in pending}  # an article of this batch is never stale
+        known = self._store.existing(list(kept))
         report.skipped.extend(p.cleaned.article_id for p in pending if p.cleaned.article_id in known)
         batch = [p for p in pending if p.cleaned.article_id not in known]
         pending.clear()
@@ -128,9 +130,10 @@ class Indexer:
             return
         by_url = self._store.ids_by_url([p.cleaned.url for p in batch if p.cleaned.url])
         for p in batch:
-            p.replaces = by_url.get(p.cleaned.url, []) if p.cleaned.url else []
+            same_url = by_url.get(p.cleaned.url, []) if p.cleaned.url else []
+            p.replaces = list(dict.fromkeys([*p.replaces, *same_url]))
         entries = self._entries(batch)
-        stale = [old for p in batch for old in p.replaces]  # never a new id: stored ids were skipped
+        stale = [old for p in batch for old in p.replaces if old not in kept]
         self._store.write(entries, replaces=stale)  # one journaled write: a crash can't keep both
         for p in batch:
             (report.updated if p.replaces else report.added).append(p.cleaned.article_id)
@@ -182,6 +185,7 @@ class Indexer:
                 text=c.text,
                 origin=p.origin,
                 chunks=len(chunks),
+                updated=c.updated,
             )
             nodes, sentences = [], []
             for index, plan in enumerate(chunks):

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from chromadb.api import ClientAPI
 from llama_index.core.schema import NodeRelationship, NodeWithScore, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
     FilterOperator,
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 # Test-only: a write cut point name (see _cut); the process kills itself there with SIGKILL.
 CRASH_ENV = "ASSISTANT_TEST_CRASH_AT"
-_ARTICLE_FIELDS = ("title", "source", "published", "url", "dateline", "origin")
+_ARTICLE_FIELDS = ("title", "source", "published", "updated", "url", "dateline", "origin")
 
 T = TypeVar("T")
 
@@ -174,6 +175,11 @@ class CorpusStore:
         self._journal = self._client.get_or_create_collection(self._names["journal"], embedding_function=None)
         self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
         self._batch = self._client.get_max_batch_size()
+
+    @property
+    def client(self) -> ClientAPI:
+        """The Chroma client, for the other collections of the store (store/feeds.py)."""
+        return self._client
 
     # ----- reads -------------------------------------------------------------------------------
     @_guarded

@@ -10,6 +10,8 @@ One ``Assistant`` (model and store loaded once) serves every request. The web se
   widget and call the API from a browser (``*`` for any). Unset: only loopback origins.
 - ``max_body_kb`` (``ASSISTANT_MAX_BODY_KB``, 64) and ``max_history`` (``ASSISTANT_MAX_HISTORY``, 50):
   limits on question bodies (/api/ask, /v1/chat/completions, /mcp).
+- ``sync_minutes`` (``ASSISTANT_SYNC_MINUTES``, 30): while the app is served, a daemon thread syncs
+  the registered feeds this often (0: never).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -30,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web import articles, ask, health, mcp, openai  # noqa: E402
+from assistant.web import articles, ask, health, mcp, openai, sources  # noqa: E402
 from assistant.web.guard import Guard  # noqa: E402
 from assistant.web.render import CSS  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
@@ -52,10 +56,22 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     # any other body (uploads, Gradio's calls): room for ten files at the size limit
     max_upload_body = max_file_bytes * 10 + 1024 * 1024
     question_paths = {*ask.PATHS, openai.CHAT_PATH, mcp.PATH}  # ASSISTANT_MAX_BODY_KB applies
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Only while served: building the app (tests, embedding it elsewhere) starts no thread.
+        scheduler = assistant.sync_every(settings.sync_minutes) if settings.sync_minutes > 0 else None
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+
     app = FastAPI(
         title="News Assistant API",
         description="Answers questions from loaded news articles, with verified quoted citations.",
         version="1.0",
+        lifespan=lifespan,
     )
 
     # --- errors: 4xx JSON {"error": message}, never a traceback
@@ -118,7 +134,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         allow_credentials="*" not in origins,
     )
 
-    for routes in (health, ask, articles, openai):
+    for routes in (health, ask, articles, sources, openai):
         app.include_router(routes.router(assistant))
     mcp.mount(app, assistant)
 

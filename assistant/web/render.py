@@ -314,3 +314,30 @@ def render_ingest_report(results: Iterable[FileResult]) -> str:
     if not items:
         return render_note("Choose one or more files first.")
     return f'<div class="na-report"><ul>{"".join(items)}</ul></div>'
+
+
+def render_feeds(feeds: Iterable[Mapping]) -> str:
+    """The registered feeds (``FeedState.to_dict()``): last sync time, outcome, article count."""
+    rows = []
+    for f in feeds:
+        link = safe_url(f["url"])
+        name = _text(f.get("title") or f["url"])
+        label = (
+            f'<a href="{_text(link)}" target="_blank" rel="noopener noreferrer">{name}</a>' if link else name
+        )
+        synced = (
+            _text(f["last_sync"].replace("T", " ").replace("+00:00", " UTC")) if f["last_sync"] else "never"
+        )
+        errors = "".join(f'<br><span class="na-byline">{_text(e)}</span>' for e in f["errors"][:3])
+        css = "na-fail" if (f["outcome"] or "").startswith("failed") else "na-ok"
+        rows.append(
+            f'<tr><td>{label}<br><span class="na-id">{_text(f["url"])}</span></td><td>{synced}</td>'
+            f'<td><span class="{css}">{_text(f["outcome"] or "—")}</span>{errors}</td>'
+            f"<td>{int(f['articles'])}</td></tr>"
+        )
+    if not rows:
+        return render_note("No feeds are followed yet. Paste a feed's address above and tick 'Follow'.")
+    return (
+        '<div class="na-list"><table class="na-table"><thead><tr><th>Feed</th><th>Last sync</th>'
+        f"<th>Outcome</th><th>Articles</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )

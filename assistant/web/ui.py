@@ -10,6 +10,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import gradio as gr
 from assistant.api import Assistant
 from assistant.errors import AssistantError, InputError
 from assistant.ingest.read import SUPPORTED_SUFFIXES
-from assistant.schema import Answer, Article, Filters
+from assistant.schema import Answer, Article, Filters, IngestReport
 from assistant.web.render import (
     FileResult,
     article_label,
@@ -26,6 +27,7 @@ from assistant.web.render import (
     render_articles,
     render_draft,
     render_error,
+    render_feeds,
     render_ingest_report,
     render_note,
     render_pending,
@@ -186,7 +188,22 @@ def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.
         elem_id="upload",
     )
     add = gr.Button("Add articles", variant="primary", elem_id="add")
+    gr.Markdown("Or paste the address of a news page or of an RSS/Atom feed.")
+    with gr.Row(equal_height=True):
+        url_box = gr.Textbox(
+            label="Page or feed URL", placeholder="https://…", elem_id="source-url", scale=6, max_lines=1
+        )
+        follow = gr.Checkbox(label="Follow the feed (keep it in sync)", elem_id="follow", scale=2)
+        fetch = gr.Button("Fetch", variant="primary", elem_id="fetch", scale=1, min_width=80)
     report = gr.HTML(elem_id="report")
+    gr.Markdown("### Followed feeds")
+    feeds_html = gr.HTML(render_feeds(f.to_dict() for f in assistant.feeds_list()), elem_id="feeds")
+    with gr.Row(equal_height=True):
+        sync = gr.Button("Sync feeds now", elem_id="sync", scale=2, min_width=80)
+        feed_choice = gr.Dropdown(
+            choices=_feed_choices(assistant), label="Feed to stop following", elem_id="feed-choice", scale=4
+        )
+        unfollow = gr.Button("Stop following", elem_id="unfollow", scale=1, min_width=80)
     gr.Markdown("### Loaded articles")
     listing = gr.HTML(render_articles(assistant.articles()), elem_id="articles")
     with gr.Row(equal_height=True):
@@ -204,6 +221,52 @@ def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.
             gr.update(choices=_article_choices(assistant, articles), value=None),
             gr.update(choices=[ALL_SOURCES, *sources]),
         )
+
+    def feeds_refreshed():
+        feeds = assistant.feeds_list()
+        choices = [f.url for f in feeds]
+        return render_feeds(f.to_dict() for f in feeds), gr.update(choices=choices, value=None)
+
+    def ticker(progress: gr.Progress, what: str) -> Callable[[int, int], None]:
+        return lambda done, total: progress((done, total), desc=what, unit="entries")
+
+    def add_url(url: str | None, follow_feed: bool, progress=gr.Progress()):  # noqa: B008 (Gradio's idiom)
+        url = (url or "").strip()
+        result = FileResult(url)
+        try:
+            if not url:
+                raise InputError("paste the address of a page or a feed first")
+            if follow_feed:
+                _fill(result, assistant.feeds_add(url, progress=ticker(progress, "Fetching articles")), url)
+            else:
+                _fill(result, assistant.ingest([url], progress=ticker(progress, "Fetching articles")), url)
+        except AssistantError as exc:
+            result.failed.append(_sentence(str(exc)))
+        except Exception:
+            log.exception("fetching %s failed", url)
+            result.failed.append("Fetching failed on our side. Please try again.")
+        return (render_ingest_report([result]), *page_state())
+
+    def sync_now(progress=gr.Progress()):  # noqa: B008 (Gradio's idiom)
+        result = FileResult("All followed feeds")
+        try:
+            _fill(result, assistant.sync(progress=ticker(progress, "Syncing feeds")), "")
+        except AssistantError as exc:
+            result.failed.append(_sentence(str(exc)))
+        except Exception:
+            log.exception("syncing feeds failed")
+            result.failed.append("Syncing failed on our side. Please try again.")
+        return (render_ingest_report([result]), *page_state())
+
+    def unfollow_feed(url: str | None):
+        try:
+            if not url:
+                raise InputError("choose a feed first")
+            assistant.feeds_remove(url)
+            message = render_note(f"Stopped following {url}; its articles stay.")
+        except AssistantError as exc:
+            message = render_error(_sentence(str(exc)))
+        return (message, *feeds_refreshed())
 
     upload_folder = Path(gr.utils.get_upload_folder())
 
@@ -267,7 +330,28 @@ def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.
         [status, listing, chosen, *extra],
         api_name="delete_article",
     )
-    return (lambda: refreshed()[: 2 + len(extra)]), [listing, chosen, *extra]
+
+    def page_state() -> tuple:
+        """What the page shows of the store: articles, sources, feeds."""
+        return (*refreshed()[: 2 + len(extra)], *feeds_refreshed())
+
+    listed = [report, listing, chosen, *extra, feeds_html, feed_choice]
+    fetch.click(add_url, [url_box, follow], listed, api_name="add_source")
+    url_box.submit(add_url, [url_box, follow], listed, api_name=False)
+    sync.click(sync_now, None, listed, api_name="sync_feeds")
+    unfollow.click(unfollow_feed, [feed_choice], [report, feeds_html, feed_choice], api_name="unfollow_feed")
+    return page_state, listed[1:]
+
+
+def _feed_choices(assistant: Assistant) -> list[str]:
+    return [f.url for f in assistant.feeds_list()]
+
+
+def _fill(result: FileResult, report: IngestReport, url: str) -> None:
+    """One URL's (or sync's) report as a report line; entry failures name their page."""
+    result.added, result.updated, result.skipped = report.added, report.updated, report.skipped
+    result.failed = [reason if origin == url else f"{origin}: {reason}" for origin, reason in report.failed]
+    result.notes = [note if origin == url else f"{origin}: {note}" for origin, note in report.notes]
 
 
 def _article_choices(assistant: Assistant, articles: list[Article] | None = None) -> list[tuple[str, str]]:
