@@ -102,6 +102,41 @@ class Answerer:
         body = " ".join(f"{c.quote} [{n}]" for n, c in enumerate(citations, start=1))
         return Answer(text=body, abstained=False, citations=citations, question=text)
 
+    def passages(self, evidence: Evidence) -> list[Citation]:
+        """The retrieved passages as citations (quote = the passage's text), best first.
+
+        A passage's score is the relevance of its best sentence: the measure abstention compares
+        with ``abstain_threshold``, so a caller can tell the passages that likely answer."""
+        articles = self._store.get(list(dict.fromkeys(p.article_id for p in evidence.passages)))
+        found = []
+        for p in evidence.passages:
+            article = articles.get(p.article_id)
+            if article is None:  # deleted since it was retrieved
+                continue
+            relevance = max(
+                (
+                    c.relevance
+                    for c in evidence.ranked
+                    if c.row.article_id == p.article_id and p.start <= c.row.start < p.end
+                ),
+                default=0.0,
+            )
+            found.append(
+                Citation(
+                    quote=article.text[p.start : p.end],
+                    article_id=article.article_id,
+                    title=article.title,
+                    source=article.source,
+                    published=article.published,
+                    url=article.url,
+                    start=p.start,
+                    end=p.end,
+                    score=round(relevance, 4),
+                )
+            )
+        return sorted(found, key=lambda c: c.score, reverse=True)
+
+
     def _neighbour_with_kind(self, kind: str, best: Candidate) -> Candidate | None:
         """The nearest sentence around ``best`` that holds what the question type asks for.
 
