@@ -136,7 +136,6 @@ class Answerer:
             )
         return sorted(found, key=lambda c: c.score, reverse=True)
 
-
     def _neighbour_with_kind(self, kind: str, best: Candidate) -> Candidate | None:
         """The nearest sentence around ``best`` that holds what the question type asks for.
 
