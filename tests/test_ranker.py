@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from assistant.query.answerer import CLOSEST, CONFIDENCE_FEATURES
+from assistant.query.answerer import CLOSEST, CONFIDENCE_FEATURES, NOT_COVERED, Answerer
 from assistant.query.question import analyse
 from assistant.query.rank import FEATURES, RANKER_FILE, Ranker, load_ranker
 from assistant.web.render import render_answer
@@ -69,12 +70,20 @@ def test_every_answer_carries_a_confidence(seeded):
     assert off.abstained and 0.0 <= off.confidence < answered.confidence
 
 
-def test_an_answer_without_the_names_asked_about_is_not_presented(seeded):
-    # The article reports deaths in Paris; nothing about Tokyo.
-    answer = seeded.ask("How many people died in the Tokyo attacks?")
-    assert answer.abstained
-    if answer.citations:  # shown, if at all, as the closest passage, and said so
-        assert answer.text.startswith(CLOSEST) and len(answer.citations) == 1
+def test_below_the_threshold_the_closest_passage_is_shown_as_such(seeded):
+    question = "How many people died in the Paris attacks?"
+    confidence = seeded.ask(question).confidence
+
+    def answer_at(threshold: float):
+        settings = replace(seeded.settings, abstain_threshold=threshold)
+        return Answerer(settings, seeded._embedder, seeded._store, seeded._keyword).answer(question)
+
+    closest = answer_at(confidence + 0.01)  # under the threshold, above half of it
+    assert closest.abstained and closest.text.startswith(CLOSEST) and len(closest.citations) == 1
+    assert closest.confidence == confidence and "129" in closest.citations[0].quote
+    assert "na-note" in render_answer(closest) and "Low confidence" in render_answer(closest)
+    plain = answer_at(2 * confidence + 0.01)  # under half the threshold
+    assert plain.abstained and plain.citations == [] and plain.text == NOT_COVERED
 
 
 def test_ui_shows_confidence_in_words(seeded):

@@ -2,9 +2,9 @@
 
 No library in the stack ranks sentences for a question offline (there is no cross-encoder on
 PyPI that ships its weights), so each sentence gets a vector of measurable signals (``FEATURES``)
-and a logistic model fitted on labelled questions (``bench/fit_ranker.py``; weights, the data
-they were fit on and their cross-validated figures in ``ranker.json``) turns it into the
-probability that the sentence holds the answer:
+and a linear model in ``ranker.json`` turns it into log-odds that the sentence holds the answer.
+``bench/fit_ranker.py`` refits it on labelled questions and ships the fit only when it beats the
+hand-set weights out of fold (so far it has not; the file says which it holds and the figures):
 
 - ``dense``: cosine between the question and the sentence (vectors stored at ingest);
 - ``lexical``: share of the question's content terms (IDF-weighted over the candidates) that the

@@ -39,7 +39,14 @@ from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
 from assistant.web.render import CSS  # noqa: E402
 from assistant.schema import Citation, Filters  # noqa: E402
-from assistant.web.ui import HEADER_CSS, build_main, build_widget, check_suffix, ingest_files, sanitize_filename  # noqa: E402
+from assistant.web.ui import (
+    HEADER_CSS,
+    build_main,
+    build_widget,
+    check_suffix,
+    ingest_files,
+    sanitize_filename,
+)  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -186,18 +186,21 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None)
     heading = "Source" if len(answer.citations) == 1 else "Sources"
     # An abstention with a citation shows the closest passage; its text says it may not answer.
     kind = "na-note" if answer.abstained else "na-answer"
-    confidence = f'<p class="na-confidence">{confidence_label(answer.confidence)}</p>'
+    confidence = f'<p class="na-confidence">{confidence_label(answer)}</p>'
     return (
         f'<div class="{kind}">{notice}{confidence}<p class="na-text">{body}</p>{unverified}'
         f'<div class="na-sources"><div class="na-sources-title">{heading}</div>{sources}</div></div>'
     )
 
 
-def confidence_label(confidence: float) -> str:
-    """Answer.confidence in plain words: the probability that the answer is right, in three bands."""
-    if confidence >= 0.7:
+def confidence_label(answer: Answer) -> str:
+    """Answer.confidence in plain words: the probability that the answer is right, in three bands
+    (an abstention showing the closest passage is low, whatever threshold it fell under)."""
+    if answer.abstained:
+        return "Low confidence"
+    if answer.confidence >= 0.7:
         return "High confidence"
-    if confidence >= 0.4:
+    if answer.confidence >= 0.4:
         return "Medium confidence"
     return "Low confidence"
 
