@@ -39,9 +39,9 @@ class Settings:
     chunk_tokens: int = 128
     top_k: int = 8
     max_citations: int = 2
-    # Minimum topical relevance of the best sentence (query/rank.py) below which the
-    # assistant abstains; calibrated on tests/data/seed_qa.jsonl (answerable tops >= 0.56).
-    abstain_threshold: float = 0.5
+    # Minimum answer confidence (Answer.confidence) below which the assistant abstains. Negative:
+    # the threshold fitted with the ranker on the dev set (query/ranker.json, docs/architecture.md).
+    abstain_threshold: float = -1.0
     max_question_chars: int = 2000
     max_file_mb: float = 20.0
     host: str = "127.0.0.1"

@@ -82,11 +82,15 @@ class Answer:
     # here so a surface can show them, clearly marked, or not at all.
     unverified: list[str] = field(default_factory=list)
     mode: str = "extractive"  # or "llm": how ``text`` was written
+    # Calibrated probability that the answer is right (query/answerer.py). Below the fitted
+    # threshold the assistant abstains (``abstained``), showing at most the closest passage.
+    confidence: float = 0.0
 
     def to_dict(self) -> dict:
         return {
             "answer": self.text,
             "abstained": self.abstained,
+            "confidence": self.confidence,
             "citations": [c.to_dict() for c in self.citations],
             "mode": self.mode,
             "notice": self.notice,

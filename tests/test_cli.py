@@ -41,7 +41,7 @@ def test_ingest_ask_articles_delete(tmp_path):
 
     ask = run(store, "ask", "How many died in the Sinai crash?", "--json", "--top-k", "5")
     data = json.loads(ask.stdout)
-    assert set(data) == {"answer", "abstained", "citations", "mode", "notice", "unverified"}
+    assert set(data) == {"answer", "abstained", "confidence", "citations", "mode", "notice", "unverified"}
     assert "224" in data["answer"] and not data["abstained"]
     assert data["mode"] == "extractive" and data["notice"] is None and data["unverified"] == []
     assert set(data["citations"][0]) == {

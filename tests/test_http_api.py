@@ -41,7 +41,7 @@ def test_ask_returns_answer_json(client):
     response = client.post("/api/ask", json={"question": SINAI})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"answer", "abstained", "citations", "mode", "notice", "unverified"}
+    assert set(body) == {"answer", "abstained", "confidence", "citations", "mode", "notice", "unverified"}
     assert not body["abstained"] and "224" in body["answer"] and "[1]" in body["answer"]
     # no LLM configured: the extractive answer, nothing to report about how it was made
     assert body["mode"] == "extractive" and body["notice"] is None and body["unverified"] == []

@@ -156,7 +156,13 @@ class Generator:
         unverified = list(dict.fromkeys(c.text for c in claims if not c.supported))
         log.info("LLM draft: %d claims, %d supported", len(claims), len(supported))
         if said_not_found and not supported:
-            return Answer(NOT_COVERED, abstained=True, question=extractive.question, mode="llm")
+            return Answer(
+                NOT_COVERED,
+                abstained=True,
+                question=extractive.question,
+                mode="llm",
+                confidence=extractive.confidence,
+            )
         if not supported:
             why = "gave nothing" if not draft.strip() else "wrote nothing the articles support"
             return replace(
@@ -186,6 +192,8 @@ class Generator:
             notice=notice,
             unverified=unverified,
             mode="llm",
+            # the evidence's confidence: the checked sentences say no more than it does
+            confidence=extractive.confidence,
         )
 
     @staticmethod

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError, check_unicode
 from assistant.query.question import analyse
-from assistant.query.rank import Candidate, Weights, matches_kind, rank
+from assistant.query.rank import Candidate, Ranker, load_ranker, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
 from assistant.schema import Answer, Article, Citation, Filters
 from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id, sentence_index
@@ -19,10 +21,23 @@ from assistant.store.keyword import KeywordIndex
 log = logging.getLogger(__name__)
 
 NOT_COVERED = "The loaded articles don't cover this question."
+CLOSEST = "The loaded articles don't seem to answer this. The closest passage, which may not answer it:"
 EMPTY_STORE = "No articles are loaded yet, so there is nothing to answer from. Add articles first."
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# A second sentence joins the answer only when it scores nearly as well as the first.
-_SECOND_SENTENCE_RATIO = 0.92
+# A second sentence joins the answer only when it scores nearly as well as the first (log-odds;
+# for the hand-set weights this is the old rule, a score within 8% of the best).
+_SECOND_SENTENCE_MARGIN = 0.1
+# Below the answer threshold, the best sentence is still shown as "the closest passage" when its
+# confidence is at least this share of the threshold; below that, a plain abstention.
+_CLOSEST_SHARE = 0.5
+# Below this topical match (dense + 0.6 lexical) of the best sentence nothing is an answer, nor
+# shown as the closest passage: the
+# floor calibrated on the seed set before the confidence model (answerable tops >= 0.56). The
+# confidence model, fit mostly on long real articles, lets small corpora's off-topic hits through.
+_MIN_RELEVANCE = 0.5
+# What the confidence model reads of a ranked list (see ``confidence_features``).
+CONFIDENCE_FEATURES = ("logit", "margin", "relevance", "lexical", "keyterms_near")
+_MAX_MARGIN = 5.0  # log-odds; a lone candidate's margin
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -43,6 +58,7 @@ class Evidence:
 
     question: str  # the clean, standalone question
     kind: str  # answer type from query/question.py: number, date, person, place, other
+    key_terms: tuple[str, ...]  # stems of the names and numbers the question asks about
     passages: list[Passage]
     rows: list[SentenceRow]  # the sentences of ``passages``
     ranked: list[Candidate]
@@ -56,7 +72,7 @@ class Answerer:
         self._embedder = embedder
         self._store = store
         self._keyword = keyword
-        self.weights = Weights()
+        self.ranker: Ranker = load_ranker()
 
     def answer(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
         found = self.gather(clean_question(question, self._settings.max_question_chars), top_k, filters)
@@ -81,26 +97,61 @@ class Answerer:
         ids = [sentence_id(p.article_id, i) for p in passages for i in p.sentence_range]
         rows = self._store.sentences(list(dict.fromkeys(ids)))
         question_info = analyse(text)
-        ranked = rank(question_info, vector, passages, rows, self.weights)
-        return Evidence(text, question_info.kind, passages, rows, ranked)
+        titles = self._store.titles([p.article_id for p in passages])
+        ranked = rank(question_info, vector, passages, rows, titles, self.ranker.sentence)
+        return Evidence(text, question_info.kind, question_info.key_terms, passages, rows, ranked)
+
+    @property
+    def threshold(self) -> float:
+        """The confidence an answer needs: the setting, else the one fitted with the ranker."""
+        setting = self._settings.abstain_threshold
+        return self.ranker.threshold if setting < 0 else setting
+
+    def confidence(self, ranked: list[Candidate]) -> float:
+        """Calibrated probability that the best sentence answers the question."""
+        if not ranked:
+            return 0.0
+        z = float(self.ranker.confidence.logits(confidence_features(ranked))[0])
+        return float(1.0 / (1.0 + np.exp(-z)))
 
     def compose(self, evidence: Evidence) -> Answer:
-        """The extractive answer: the best sentence (and a close second), or an abstention."""
+        """The extractive answer: the best sentence (and a close second) when the confidence
+        reaches the threshold; else the closest passage, marked as such, or (far below the
+        threshold) a plain abstention."""
         text, ranked = evidence.question, evidence.ranked
-        if not ranked or ranked[0].relevance < self._settings.abstain_threshold:
-            return Answer(text=NOT_COVERED, abstained=True, question=text)
+        confidence = round(self.confidence(ranked), 4)
+        if not ranked or confidence < self.threshold * _CLOSEST_SHARE or ranked[0].relevance < _MIN_RELEVANCE:
+            return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
+        best = ranked[0]
+        if confidence >= self.threshold:
+            return self.best_answer(evidence, confidence)
+        citation = cite(best.row, best.score, self._store.get([best.row.article_id]))
+        if citation is None:
+            return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
+        return Answer(
+            text=f"{CLOSEST} {citation.quote} [1]",
+            abstained=True,
+            citations=[citation],
+            question=text,
+            confidence=confidence,
+        )
+
+    def best_answer(self, evidence: Evidence, confidence: float = 0.0) -> Answer:
+        """The best sentence (and a close second) as the answer, whatever its confidence; the
+        ranker's refit (bench/fit_ranker.py) scores rankings with it."""
+        text, ranked = evidence.question, evidence.ranked
         best = ranked[0]
         second = self._neighbour_with_kind(evidence.kind, best) if not best.kind else None
-        if second is None and len(ranked) > 1 and ranked[1].score >= best.score * _SECOND_SENTENCE_RATIO:
+        if second is None and len(ranked) > 1 and ranked[1].logit >= best.logit - _SECOND_SENTENCE_MARGIN:
             second = ranked[1]
         chosen = [best] + ([second] if second and self._settings.max_citations > 1 else [])
         articles = self._store.get([c.row.article_id for c in chosen])
         citations = [c for c in (cite(cand.row, cand.score, articles) for cand in chosen) if c is not None]
         if not citations:
-            return Answer(text=NOT_COVERED, abstained=True, question=text)
+            return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
         citations.sort(key=lambda c: (c.article_id, c.start))
         body = " ".join(f"{c.quote} [{n}]" for n, c in enumerate(citations, start=1))
-        return Answer(text=body, abstained=False, citations=citations, question=text)
+        return Answer(text=body, abstained=False, citations=citations, question=text, confidence=confidence)
 
     def passages(self, evidence: Evidence) -> list[Citation]:
         """The retrieved passages as citations (quote = the passage's text), best first.
@@ -151,8 +202,18 @@ class Answerer:
         for i in ids:
             row = rows.get(i)
             if row is not None and matches_kind(kind, row.text):
-                return Candidate(row, best.score, best.relevance, best.dense, 0.0, True)
+                return replace(best, row=row, lexical=0.0, kind=True)
         return None
+
+
+def confidence_features(ranked: list[Candidate]) -> np.ndarray:
+    """CONFIDENCE_FEATURES of a ranked list: the best sentence's log-odds, its margin over the
+    runner-up, its topical match and its share of the question's names and numbers."""
+    best = ranked[0]
+    margin = best.logit - ranked[1].logit if len(ranked) > 1 else _MAX_MARGIN
+    return np.asarray(
+        [[best.logit, min(margin, _MAX_MARGIN), best.relevance, best.lexical, best.keyterms_near]]
+    )
 
 
 def cite(row: SentenceRow, score: float, articles: dict[str, Article]) -> Citation | None:

@@ -55,6 +55,8 @@ _TYPES = [
 # answer then comes from the newest (or oldest) of the articles that answer equally well.
 _LATEST = re.compile(r"\b(?:latest|most recent|newest|current|updated|so far|now)\b", re.I)
 _EARLIEST = re.compile(r"\b(?:earliest|initial|initially|first reported|originally|at first)\b", re.I)
+# A name is a capitalised word that doesn't open the question; a number is any figure.
+_KEY_WORD = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’\-]*|\b\d[\d,.]*\d\b|\b\d\b")
 _AGGREGATE_WORDS = re.compile(r"\b(together|combined|in total|altogether|total|in all|both)\b", re.I)
 
 
@@ -66,6 +68,9 @@ class Question:
     wants_total: bool  # asks for a combined figure ("together", "in total")
     recency: str | None = None  # "latest" | "earliest": prefer the newest | oldest article
     dates: tuple[DateRef, ...] = ()  # calendar dates the question names
+    # Stems of the names and numbers the question asks about ("Patriot Front", "31"): an answer
+    # that holds none of them, nor has them next to it, is about something else.
+    key_terms: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -89,4 +94,5 @@ def analyse(text: str) -> Question:
         wants_total=bool(_AGGREGATE_WORDS.search(text)),
         recency="latest" if _LATEST.search(text) else "earliest" if _EARLIEST.search(text) else None,
         dates=question_dates(text),
+        key_terms=tuple(dict.fromkeys(stems(" ".join(_KEY_WORD.findall(text))))),
     )

@@ -1,20 +1,28 @@
-"""Extractive answering: rank the sentences of retrieved passages and answer with the best.
+"""Extractive answering: score every sentence of the retrieved passages for the question.
 
 No library in the stack ranks sentences for a question offline (there is no cross-encoder on
-PyPI that ships its weights), so the score is a weighted sum of measurable signals, each one
-justified on the seed question set:
+PyPI that ships its weights), so each sentence gets a vector of measurable signals (``FEATURES``)
+and a linear model in ``ranker.json`` turns it into log-odds that the sentence holds the answer.
+``bench/fit_ranker.py`` refits it on labelled questions and ships the fit only when it beats the
+hand-set weights out of fold (so far it has not; the file says which it holds and the figures):
 
 - ``dense``: cosine between the question and the sentence (vectors stored at ingest);
 - ``lexical``: share of the question's content terms (IDF-weighted over the candidates) that the
   sentence holds; a term no candidate holds counts against every sentence, which is what makes
-  off-topic questions score low;
+  off-topic questions score low; ``context``: the same over the sentence and its neighbours;
 - ``kind``: the sentence holds what the question type wants (a count, a date, a name, a place);
-- ``aggregate``: a penalty on combined figures ("together killed 353") unless a total is asked for;
-- ``passage``: the fused retrieval score of the chunk the sentence sits in;
+- ``aggregate``: a combined figure ("together killed 353") where no total is asked for;
+- ``passage``: the fused retrieval score of the chunk the sentence sits in; ``chunk_dense`` its
+  cosine, ``chunk_keyword`` 1/(1 + its BM25 rank);
 - ``date``: the sentence speaks of a date the question names, relative dates ("yesterday", "last
   month", "on Friday") read against its article's publication date (query/dates.py);
 - ``recency``: for "latest" / "first reported" questions, the newer (older) article among those
-  whose sentences match about equally well.
+  whose sentences match about equally well;
+- ``title``: share of the question's terms in the article's title; ``position``: 1/(1 + the
+  sentence's index), news puts the answer in the lede;
+- ``keyterms`` / ``keyterms_near``: share of the question's names and numbers in the sentence /
+  in it or a neighbour;
+- ``length``: log word count, capped; page furniture ("Show caption") is short.
 
 A sentence that is a near-copy of a better-ranked one from another article (a syndicated copy)
 is dropped, so an answer never cites one sentence twice.
@@ -22,10 +30,13 @@ is dropped, so an answer never cites one sentence twice.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -34,33 +45,107 @@ from assistant.query.question import Question, stems
 from assistant.query.retrieve import Passage
 from assistant.store.corpus import SentenceRow, sentence_index
 
-
-@dataclass(frozen=True)
-class Weights:
-    dense: float = 1.0
-    lexical: float = 0.6
-    kind: float = 0.25
-    aggregate: float = 0.3
-    passage: float = 0.15
-    date: float = 0.25
-    recency: float = 0.3
-
+FEATURES = (
+    "dense",
+    "lexical",
+    "context",
+    "kind",
+    "aggregate",
+    "passage",
+    "chunk_dense",
+    "chunk_keyword",
+    "date",
+    "recency",
+    "title",
+    "position",
+    "keyterms",
+    "keyterms_near",
+    "length",
+)
+RANKER_FILE = Path(__file__).with_name("ranker.json")
 
 # Recency reorders only sentences this close to the most relevant one: a newer article must still
-# answer the question.
+# answer the question. Relevance here is dense + _LEXICAL * lexical, the topical match.
 _RECENCY_MARGIN = 0.25
+_LEXICAL = 0.6
 # Sentences of different articles sharing this share of their words (Jaccard) are copies.
 _COPY_JACCARD = 0.8
+_LONG_SENTENCE = 60  # words; ``length`` saturates here
 
 
 @dataclass(frozen=True)
+class Linear:
+    """A logistic model: P = sigmoid(bias + weights . x), x in the order of ``names``."""
+
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return x @ np.asarray(self.weights) + self.bias
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Linear:
+        return cls(tuple(data["features"]), tuple(float(w) for w in data["weights"]), float(data["bias"]))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(self.names),
+            "weights": [round(w, 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """The fitted sentence ranker and answer-confidence model (``ranker.json``)."""
+
+    version: str
+    sentence: Linear  # over FEATURES
+    confidence: Linear  # over answerer.CONFIDENCE_FEATURES
+    threshold: float  # answer when confidence >= threshold; chosen on the dev set
+    info: dict = field(default_factory=dict, compare=False)  # what it was fit on, CV figures
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Ranker:
+        sentence = Linear.from_dict(data["sentence"])
+        if sentence.names != FEATURES:
+            raise ValueError(f"ranker features {sentence.names} differ from the code's {FEATURES}")
+        return cls(
+            str(data["version"]),
+            sentence,
+            Linear.from_dict(data["confidence"]),
+            float(data["threshold"]),
+            data.get("info", {}),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "sentence": self.sentence.to_dict(),
+            "confidence": self.confidence.to_dict(),
+            "threshold": self.threshold,
+            "info": self.info,
+        }
+
+
+@lru_cache(maxsize=4)
+def load_ranker(path: Path = RANKER_FILE) -> Ranker:
+    """The shipped ranker, read once per process."""
+    return Ranker.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True, eq=False)
 class Candidate:
     row: SentenceRow
-    score: float  # ranks candidates: all signals
-    relevance: float  # decides abstention: topical match only (dense and lexical)
+    score: float  # P(the sentence holds the answer), from the ranker
+    logit: float  # the ranker's log-odds: what margins are measured in
+    relevance: float  # topical match only: dense + lexical
     dense: float
     lexical: float
     kind: bool
+    keyterms_near: float  # share of the question's names and numbers in it or a neighbour
+    features: tuple[float, ...] = ()  # the FEATURES vector (refitting reads it)
 
 
 _MONTH = (
@@ -113,16 +198,46 @@ def rank(
     vector: list[float],
     passages: list[Passage],
     rows: list[SentenceRow],
-    weights: Weights = Weights(),
+    titles: dict[str, str] | None = None,
+    model: Linear | None = None,
 ) -> list[Candidate]:
     """Score every candidate sentence; best first."""
     if not rows:
         return []
-    fused = {}
-    top_fused = max(p.fused for p in passages)
+    x = features(question, vector, passages, rows, titles or {})
+    model = model or load_ranker().sentence
+    logits = model.logits(x)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    candidates = [
+        Candidate(
+            row,
+            score=1.0 / (1.0 + math.exp(-z)),
+            logit=float(z),
+            relevance=float(f[col["dense"]] + _LEXICAL * f[col["lexical"]]),
+            dense=float(f[col["dense"]]),
+            lexical=float(f[col["lexical"]]),
+            kind=bool(f[col["kind"]]),
+            keyterms_near=float(f[col["keyterms_near"]]),
+            features=tuple(float(v) for v in f),
+        )
+        for row, z, f in zip(rows, logits.tolist(), x, strict=True)
+    ]
+    return without_copies(sorted(candidates, key=lambda c: c.logit, reverse=True))
+
+
+def features(
+    question: Question,
+    vector: list[float],
+    passages: list[Passage],
+    rows: list[SentenceRow],
+    titles: dict[str, str],
+) -> np.ndarray:
+    """The FEATURES matrix of ``rows``, one row per sentence."""
+    by_sentence: dict[tuple[str, int], Passage] = {}
     for p in passages:
         for i in p.sentence_range:
-            fused[(p.article_id, i)] = p.fused / top_fused
+            by_sentence.setdefault((p.article_id, i), p)
+    top_fused = max((p.fused for p in passages), default=1.0) or 1.0
     published = {p.article_id: p.published for p in passages}
     sims = np.asarray([r.vector for r in rows], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
     # A sentence that speaks of the date the question names holds the question's date words, even
@@ -134,49 +249,66 @@ def rank(
     n = len(rows)
     idf = {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in question.terms}
     total_idf = sum(idf.values()) or 1.0
-    candidates = []
-    for row, sim, ts, on_date in zip(rows, sims.tolist(), terms, dated, strict=False):
-        lexical = sum(w for t, w in idf.items() if t in ts) / total_idf
-        kind = question.kind != "other" and matches_kind(question.kind, row.text)
-        aggregate = question.kind == "number" and not question.wants_total and _AGGREGATE.search(row.text)
+    keys = set(question.key_terms)
+    at = {(r.article_id, sentence_index(r.sentence_id)): ts for r, ts in zip(rows, terms, strict=True)}
+    title_terms = {a: set(stems(t)) for a, t in titles.items()}
+
+    def coverage(ts: set[str]) -> float:
+        return sum(w for t, w in idf.items() if t in ts) / total_idf
+
+    def key_share(ts: set[str]) -> float:
+        return len(keys & ts) / len(keys) if keys else 1.0
+
+    out = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    for j, (row, sim, ts, on_date) in enumerate(zip(rows, sims.tolist(), terms, dated, strict=True)):
         index = sentence_index(row.sentence_id)
-        relevance = weights.dense * sim + weights.lexical * lexical
-        score = (
-            relevance
-            + weights.kind * kind
-            - weights.aggregate * bool(aggregate)
-            + weights.passage * fused.get((row.article_id, index), 0.0)
+        near = ts | at.get((row.article_id, index - 1), set()) | at.get((row.article_id, index + 1), set())
+        passage = by_sentence.get((row.article_id, index))
+        words = len(row.text.split())
+        out[j] = (
+            sim,
+            coverage(ts),
+            coverage(near),
+            question.kind != "other" and matches_kind(question.kind, row.text),
+            question.kind == "number" and not question.wants_total and bool(_AGGREGATE.search(row.text)),
+            passage.fused / top_fused if passage else 0.0,
+            passage.dense if passage else 0.0,
+            1.0 / (1 + passage.keyword_rank) if passage and passage.keyword_rank is not None else 0.0,
+            on_date,
+            0.0,
+            coverage(title_terms.get(row.article_id, set())),
+            1.0 / (1 + index),
+            key_share(ts),
+            key_share(near),
+            math.log1p(min(words, _LONG_SENTENCE)) / math.log1p(_LONG_SENTENCE),
         )
-        score += weights.date * on_date
-        candidates.append(Candidate(row, score, relevance, sim, lexical, kind))
     if question.recency:
-        candidates = _by_recency(candidates, question.recency, published, weights.recency)
-    return _without_copies(sorted(candidates, key=lambda c: c.score, reverse=True))
-
-
-def _by_recency(
-    candidates: list[Candidate], recency: str, published: dict[str, str | None], weight: float
-) -> list[Candidate]:
-    """Raise the sentences of newer (``latest``) or older (``earliest``) articles, among those
-    nearly as relevant as the best: the newest date gets ``weight``, the oldest nothing."""
-    top = max(c.relevance for c in candidates)
-    close = [c for c in candidates if c.relevance >= top - _RECENCY_MARGIN]
-    dates = sorted({d for c in close if (d := published.get(c.row.article_id))})
-    if len(dates) < 2:
-        return candidates
-    if recency == "earliest":
-        dates.reverse()
-    step = {d: i / (len(dates) - 1) for i, d in enumerate(dates)}
-    out = []
-    for c in candidates:
-        d = published.get(c.row.article_id)
-        if c.relevance >= top - _RECENCY_MARGIN and d in step:
-            c = Candidate(c.row, c.score + weight * step[d], c.relevance, c.dense, c.lexical, c.kind)
-        out.append(c)
+        relevance = out[:, 0] + _LEXICAL * out[:, 1]
+        out[:, FEATURES.index("recency")] = _recency(question.recency, rows, relevance, published)
     return out
 
 
-def _without_copies(ranked: list[Candidate]) -> list[Candidate]:
+def _recency(
+    recency: str, rows: list[SentenceRow], relevance: np.ndarray, published: dict[str, str | None]
+) -> np.ndarray:
+    """For "latest" (``earliest``) questions, among sentences nearly as relevant as the best: 1 for
+    the newest (oldest) article's, 0 for the oldest (newest), evenly between."""
+    close = relevance >= relevance.max() - _RECENCY_MARGIN
+    dates = sorted({d for r, c in zip(rows, close, strict=True) if c and (d := published.get(r.article_id))})
+    out = np.zeros(len(rows))
+    if len(dates) < 2:
+        return out
+    if recency == "earliest":
+        dates.reverse()
+    step = {d: i / (len(dates) - 1) for i, d in enumerate(dates)}
+    for j, r in enumerate(rows):
+        d = published.get(r.article_id)
+        if close[j] and d in step:
+            out[j] = step[d]
+    return out
+
+
+def without_copies(ranked: list[Candidate]) -> list[Candidate]:
     """Drop sentences that copy a better-ranked sentence of another article."""
     kept: list[tuple[Candidate, frozenset]] = []
     for c in ranked:

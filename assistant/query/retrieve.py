@@ -37,6 +37,10 @@ class Passage:
     fused: float  # reciprocal-rank-fusion score
     dense: float  # cosine similarity to the question (0 when only BM25 found it)
     published: str | None = None  # the article's ISO publication date, when known
+    # 0-based rank on each side of the fusion; None where that side did not find it. The ranker
+    # reads them as signals (query/rank.py).
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
 
 
 def retrieve(
@@ -59,6 +63,8 @@ def retrieve(
             fused[hit.node.node_id] = fused.get(hit.node.node_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             nodes.setdefault(hit.node.node_id, hit.node)
     dense = {hit.node.node_id: float(hit.score or 0.0) for hit in dense_hits}
+    dense_rank = {hit.node.node_id: r for r, hit in enumerate(dense_hits)}
+    keyword_rank = {hit.node.node_id: r for r, hit in enumerate(keyword_hits)}
     best = _without_copies(sorted(fused, key=fused.__getitem__, reverse=True), nodes, k)
     passages = []
     for node_id in best:
@@ -73,6 +79,8 @@ def retrieve(
                 fused=fused[node_id],
                 dense=dense.get(node_id, 0.0),
                 published=_iso(meta.get("published_int")),
+                dense_rank=dense_rank.get(node_id),
+                keyword_rank=keyword_rank.get(node_id),
             )
         )
     return passages

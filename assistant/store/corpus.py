@@ -202,6 +202,14 @@ class CorpusStore:
         }
 
     @_guarded
+    def titles(self, article_ids: list[str]) -> dict[str, str]:
+        """Titles by article id, from metadata alone (no texts fetched): the ranker reads them."""
+        if not article_ids:
+            return {}
+        rows = self._articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
+        return {i: m.get("title") or "" for i, m in zip(rows["ids"], rows["metadatas"], strict=False)}
+
+    @_guarded
     def list(self) -> list[Article]:
         articles: list[Article] = []
         for offset in range(0, self._articles.count(), self._batch):

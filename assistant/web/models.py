@@ -38,6 +38,12 @@ class AskIn(BaseModel):
 class AnswerOut(BaseModel):
     answer: str
     abstained: bool
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="calibrated probability that the answer is right; below the fitted threshold "
+        "the answer is an abstention, at most with the closest passage cited",
+    )
     citations: list[Citation]  # the core's dataclass: one definition of a citation's fields
     mode: str = Field(description='"extractive" or "llm" (generated, then checked sentence by sentence)')
     notice: str | None = Field(None, description="one line on how the answer was made, e.g. LLM fallback")

@@ -54,6 +54,7 @@ CSS = """
 .na-draft { color: var(--body-text-color-subdued); white-space: pre-wrap; }
 .na-draft-label, .na-unverified-title { font-size: .78rem; text-transform: uppercase; letter-spacing: .06em;
   color: #b9770e; }
+.na-confidence { font-size: .78rem; color: var(--body-text-color-subdued); margin: 0 0 .3rem 0; }
 .na-notice { font-size: .85rem; color: #b9770e; margin: 0 0 .4rem 0; }
 .na-unverified { border-left: 3px solid #d9a400; padding: .2rem 0 .2rem .7rem; margin: .2rem 0 .6rem 0; }
 .na-unverified li { text-decoration: line-through; color: var(--body-text-color-subdued); }
@@ -172,7 +173,7 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None)
             '<div class="na-unverified"><div class="na-unverified-title">Not in the articles, '
             f"removed from the answer</div><ul>{items}</ul></div>"
         )
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         return f'<div class="na-note">{notice}{_text(answer.text)}{unverified}</div>'
     articles = articles or {}
     body = _MARKER.sub(
@@ -187,8 +188,11 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None)
         render_citation(n, c, articles.get(c.article_id)) for n, c in enumerate(answer.citations, start=1)
     )
     heading = "Source" if len(answer.citations) == 1 else "Sources"
+    # An abstention with a citation shows the closest passage; its text says it may not answer.
+    kind = "na-note" if answer.abstained else "na-answer"
+    confidence = f'<p class="na-confidence">{confidence_label(answer)}</p>'
     return (
-        f'<div class="na-answer">{notice}<p class="na-text">{body}</p>{unverified}'
+        f'<div class="{kind}">{notice}{confidence}<p class="na-text">{body}</p>{unverified}'
         f'<div class="na-sources"><div class="na-sources-title">{heading}</div>{sources}</div></div>'
     )
 
@@ -219,6 +223,18 @@ def answer_markdown(answer: Answer) -> str:
             lines.append(f"- [{n}] “{_md(' '.join(c.quote.split()))}” — {where}")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+def confidence_label(answer: Answer) -> str:
+    """Answer.confidence in plain words: the probability that the answer is right, in three bands
+    (an abstention showing the closest passage is low, whatever threshold it fell under)."""
+    if answer.abstained:
+        return "Low confidence"
+    if answer.confidence >= 0.7:
+        return "High confidence"
+    if answer.confidence >= 0.4:
+        return "Medium confidence"
+    return "Low confidence"
 
 
 def render_note(message: str) -> str:
