@@ -46,7 +46,7 @@ def test_wikinews_question_set_meets_thresholds(sample):
 # What each example's answer must say.
 EXAMPLE_ANSWERS = {
     "How many people were killed in the Mecca crane collapse?": "107",
-    "Who became the youngest Legislative Council member in Hong Kong's history?": "Nathan Law",
+    "Who is Hong Kong's youngest Legislative Council member?": "Nathan Law",
     "Where will Space Shuttle Endeavour go after its retirement?": "California Science Center",
     "How many people died in the Paris attacks?": "129",
 }
@@ -58,6 +58,7 @@ def test_the_sample_offers_every_example(sample):
 
 @pytest.mark.parametrize(("question", "source", "published"), SAMPLE_EXAMPLES)
 def test_each_example_is_answered_from_its_article(sample, question, source, published):
+    assert len(question) <= 60  # Gradio cuts longer examples short
     answer = sample.ask(question)
     assert not answer.abstained and EXAMPLE_ANSWERS[question] in answer.text, answer.text
     first = answer.citations[0]

@@ -42,10 +42,11 @@ ALL_SOURCES = "All sources"
 GENERIC_ERROR = "Something went wrong on our side while answering. Please try again."
 # Questions the bundled sample (data/articles/) answers, each with the (source, date) of the
 # article that answers it: an example is offered while its article is loaded. tests/test_quality.py
-# checks that each is answered, with a citation from that article.
+# checks that each is answered, with a citation from that article. Gradio shows only about 60
+# characters of an example.
 SAMPLE_EXAMPLES = [
     ("How many people were killed in the Mecca crane collapse?", "Wikinews", "2015-09-12"),
-    ("Who became the youngest Legislative Council member in Hong Kong's history?", "Wikinews", "2016-09-09"),
+    ("Who is Hong Kong's youngest Legislative Council member?", "Wikinews", "2016-09-09"),
     ("Where will Space Shuttle Endeavour go after its retirement?", "Wikinews", "2011-04-13"),
     ("How many people died in the Paris attacks?", "Dawn", "2015-11-18"),
 ]
@@ -338,9 +339,9 @@ def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
     with gr.Blocks(title="News Assistant", analytics_enabled=False) as demo:
         gr.HTML(
             "<div class='na-header'><h1>News Assistant</h1>"
-            "<p>Ask a question about the news articles loaded here (listed in the Articles tab): the "
-            'answer is a sentence or two quoted from them, with its source, or a plain "not covered". '
-            "Try an example under the question box, or add your own articles.</p></div>"
+            "<p>Ask about the news articles loaded here (listed in the Articles tab): each answer is a "
+            "sentence or two quoted from them, with its source, or a plain “not covered”. Start with an "
+            "example under the question box, or add your own articles.</p></div>"
         )
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
