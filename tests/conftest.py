@@ -26,6 +26,8 @@ from assistant.config import Settings  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
 QA_FILE = ROOT / "tests" / "data" / "seed_qa.jsonl"
+SAMPLE = ROOT / "data" / "articles"  # what `make run` indexes: the seed article and 24 Wikinews articles
+SAMPLE_QA_FILE = ROOT / "tests" / "data" / "wikinews_qa.jsonl"
 BACKENDS = ["embedded", "server"]
 
 
@@ -146,6 +148,15 @@ def seeded(request, tmp_path_factory) -> Assistant:
     )
     report = assistant.ingest([SEED])
     assert len(report.added) == 1, report
+    return assistant
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory) -> Assistant:
+    """An embedded store holding the bundled sample (data/articles/), as `make run` indexes it."""
+    assistant = Assistant(store_dir=tmp_path_factory.mktemp("sample"), settings=Settings.from_env(env={}))
+    report = assistant.ingest([SAMPLE])
+    assert len(report.added) == 25 and not report.failed, report
     return assistant
 
 

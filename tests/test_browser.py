@@ -1,7 +1,8 @@
 """The web chat in a real browser: Debian's headless Chromium driven by Playwright, real app.
 
 Needs /usr/bin/chromium (``make browser`` installs it); never ``playwright install``.
-Set SCREENSHOT_DIR to keep the screenshot of a cited answer (docs/screenshot-chat.png is one).
+Set SCREENSHOT_DIR to keep the screenshot of the first screen on the sample, with an example
+answered (docs/screenshot-chat.png is one).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import CHROMIUM
+from assistant.web.ui import SAMPLE_EXAMPLES
+from tests.conftest import CHROMIUM, SAMPLE
 from tests.webapp import ROOT, WebApp, free_port
 
 pytestmark = pytest.mark.browser
@@ -84,10 +86,33 @@ def test_sinai_answer_shows_224_with_citation(server, page):
     mark.wait_for(state="visible")
     assert "224" in mark.inner_text()
     assert "Putin vowed" in source.locator(".na-context").inner_text()
-    shots = os.environ.get("SCREENSHOT_DIR")
-    if shots:
-        page.screenshot(path=str(Path(shots) / "screenshot-chat.png"))
     assert not page.errors
+
+
+def test_first_screen_on_the_sample_says_what_to_try(page):
+    app = WebApp(articles=SAMPLE).start(timeout=300)  # what `make run` serves
+    try:
+        page.goto(app.url)
+        header = page.locator(".na-header").inner_text()
+        assert "news articles loaded here" in header and "Start with an example" in header
+        for question, _, _ in SAMPLE_EXAMPLES:
+            page.get_by_text(question, exact=True).wait_for()
+        first = SAMPLE_EXAMPLES[0][0]
+        page.get_by_text(first, exact=True).click()  # an example fills the question box
+        assert page.locator("#question textarea").input_value() == first
+        answers = page.locator(".na-answer")
+        page.locator("#ask").click()
+        answers.first.wait_for(timeout=30_000)
+        assert "107" in answers.first.locator(".na-text").inner_text()
+        assert "Mecca crane collapse" in answers.first.locator(".na-title").first.inner_text()
+        answers.first.locator(".na-source summary").first.click()
+        answers.first.locator(".na-context mark").wait_for(state="visible")
+        shots = os.environ.get("SCREENSHOT_DIR")
+        if shots:
+            page.screenshot(path=str(Path(shots) / "screenshot-chat.png"))
+        assert not page.errors
+    finally:
+        app.stop()
 
 
 def test_follow_up_then_clear(server, page):

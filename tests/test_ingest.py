@@ -6,8 +6,9 @@ import json
 
 from assistant.ingest.clean import clean, iso_date
 from assistant.ingest.formats import parse
+from assistant.ingest.read import iter_files
 from assistant.ingest.sentences import sentence_spans
-from tests.conftest import SEED
+from tests.conftest import SAMPLE, SEED
 
 
 def test_seed_article_boilerplate_is_dropped_and_metadata_read():
@@ -80,3 +81,34 @@ def test_iso_date_forms():
     assert iso_date("2015-11-18T10:00:00+05:00") == "2015-11-18"
     assert iso_date("no date here") is None
     assert iso_date(None) is None
+
+
+def test_wikinews_headline_date_line_captions_and_sources_are_dropped():
+    path = SAMPLE / "wikinews-24.jsonl"
+    docs, failed = parse(path, path.read_text(encoding="utf-8"))
+    assert len(docs) == 24 and not failed
+    by_title = {d.title: clean(d) for d in docs}
+    afghan = by_title[next(t for t in by_title if t.startswith("After visa snags"))]
+    assert afghan.text.startswith("A group of Afghan teenagers was awarded a silver medal")
+    assert "Image: United States Navy" not in afghan.text and "Friday, July 21, 2017" not in afghan.text
+    assert afghan.published == "2017-07-18"  # the record's date wins over the date line
+    assert afghan.note == (
+        "dropped the headline repeated atop the text; dropped the date line 'Friday, July 21, 2017'; "
+        "dropped 1 photo caption"
+    )
+    canada = by_title["Sensitive Canadian document found on rainy streets"]
+    assert canada.text.endswith("ties to the Hells Angels biker gang.")
+    assert canada.note.startswith("dropped 474 characters of page boilerplate from 'Sources' on")
+    # the date line run into the first sentence goes, the sentence stays
+    flag = by_title["New Zealand begins process to consider changing national flag design"]
+    assert flag.text.startswith("On Tuesday, the New Zealand government announced")
+
+
+def test_folder_walk_passes_over_attribution_and_readme(tmp_path):
+    (tmp_path / "a.txt").write_text("An article.")
+    for name in ("ATTRIBUTION.md", "README.md", "LICENSE.txt"):
+        (tmp_path / name).write_text("# Not an article")
+    assert [p.name for _, p, _ in iter_files([tmp_path])] == ["a.txt"]
+    named = list(iter_files([tmp_path / "README.md"]))  # named directly, it is read
+    assert [p.name for _, p, _ in named] == ["README.md"]
+    assert "ATTRIBUTION.md" not in {p.name for _, p, _ in iter_files([SAMPLE])}

@@ -1,7 +1,7 @@
 """Start the real web app (``python app.py``) as a subprocess on a free loopback port, for tests.
 
-The store is a temp folder holding the seed article. ``WebApp.start`` waits for /healthz;
-``stop`` ends the subprocess (by its own pid) and removes the store.
+The store is a temp folder holding the seed article (or ``articles``: the sample folder).
+``WebApp.start`` waits for /healthz; ``stop`` ends the subprocess (by its own pid) and removes the store.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def free_port() -> int:
 @dataclass
 class WebApp:
     env: dict[str, str] = field(default_factory=dict)
+    articles: Path = SEED
     port: int = 0
     store: Path | None = None
     process: subprocess.Popen | None = None
@@ -62,7 +63,7 @@ class WebApp:
             if name not in self.env:
                 env.pop(name, None)
         ingest = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", "ingest", str(SEED)],
+            [sys.executable, "-m", "assistant.cli", "ingest", str(self.articles)],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -26,10 +26,15 @@ _SIGN_OFF = re.compile(
 # stray "Related" near the top can't swallow the article.
 _FURNITURE = re.compile(
     r"^\s*(?:Related (?:articles|stories|coverage)|Read more:?|More from|Most (?:read|popular)|"
-    r"Follow us on|Share this (?:article|story)|Copyright ©|© \d{4}|All rights reserved)\b.*$",
+    r"Follow us on|Share this (?:article|story)|Copyright ©|© \d{4}|All rights reserved)\b.*$"
+    r"|^\s*Sources:?\s*$",  # a wiki's list of sources (and its categories) closes the article
     re.IGNORECASE | re.MULTILINE,
 )
 _MIN_BODY = 200
+# "Friday, July 21, 2017" opening the body, on its own line or run into the first sentence.
+_DATE_LINE = re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, [A-Z][a-z]+ \d{1,2}, \d{4}\s+")
+# A paragraph that ends with a media credit is a caption: "... Image: Nick Moreau."
+_CAPTION = re.compile(r"^[^\n]*\b(?:Image|Photo|Video|Audio): [^\n]{1,60}?$\n*", re.MULTILINE)
 # "PARIS:", "NEW YORK —", "ISLAMABAD, Nov 17:" at the start of the body.
 _DATELINE = re.compile(r"^\s*(?P<place>[A-Z][A-Z.'\- ]{1,40}?)(?:,[^:\n—–]{1,30})?\s*(?::|—|–|--)\s")
 
@@ -48,9 +53,11 @@ class Cleaned:
 
 
 def clean(raw: RawDoc) -> Cleaned:
-    """Normalize whitespace, cut the sign-off and what follows, and collect metadata."""
+    """Normalize whitespace, cut the sign-off and what follows, drop a repeated headline, date line
+    and photo captions, and collect metadata."""
     text = _normalize(raw.text)
-    source, published, note = raw.source, raw.published, None
+    source, published = raw.source, raw.published
+    notes = []
     cut = None
     sign_off = next((m for m in _SIGN_OFF.finditer(text) if m.start() >= _MIN_BODY), None)
     if sign_off:
@@ -63,8 +70,21 @@ def clean(raw: RawDoc) -> Cleaned:
     if cut is not None:
         dropped = text[cut:].strip()
         first_line = dropped.splitlines()[0][:80]
-        note = f"dropped {len(dropped):,} characters of page boilerplate from {first_line!r} on"
+        notes.append(f"dropped {len(dropped):,} characters of page boilerplate from {first_line!r} on")
         text = text[:cut].rstrip()
+    head, _, rest = text.partition("\n")
+    if raw.title and rest and head.strip() == raw.title.strip():
+        text = rest.lstrip()
+        notes.append("dropped the headline repeated atop the text")
+    date_line = _DATE_LINE.match(text)
+    if date_line:
+        published = published or date_line.group()
+        notes.append(f"dropped the date line {date_line.group().strip()!r}")
+        text = text[date_line.end() :]
+    captions = len(_CAPTION.findall(text))
+    if captions:
+        notes.append(f"dropped {captions} photo caption{'s' if captions > 1 else ''}")
+        text = _CAPTION.sub("", text).rstrip()
     dateline = _DATELINE.match(text)
     return Cleaned(
         article_id=article_id(text),
@@ -74,7 +94,7 @@ def clean(raw: RawDoc) -> Cleaned:
         published=iso_date(published),
         url=raw.url,
         dateline=dateline.group("place").strip() if dateline else None,
-        note=note,
+        note="; ".join(notes) or None,
         updated=iso_date(raw.updated),
     )
 

@@ -8,6 +8,9 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
+# Files that document a folder of articles rather than being one (data/articles/ATTRIBUTION.md):
+# passed over in a folder walk, ingested only when named directly.
+_FOLDER_DOCS = {"readme", "attribution", "license", "licence", "notice", "copying"}
 
 
 class ReadError(Exception):
@@ -18,8 +21,8 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[str, Path | None, 
     """Yield ``(origin, path, None)`` for each supported file, or ``(origin, None, reason)``.
 
     Folders are walked recursively in sorted order; unsupported files inside a folder are passed
-    over silently (a folder of scraped pages holds images and such), but a file named directly
-    with an unsupported suffix is reported.
+    over silently (a folder of scraped pages holds images and such), and so are README,
+    ATTRIBUTION, LICENSE and the like; a file named directly with an unsupported suffix is reported.
     """
     for raw in paths:
         path = Path(raw).expanduser()
@@ -27,7 +30,11 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[str, Path | None, 
             yield str(raw), None, "no such file or folder"
         elif path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith("."):
+                if (
+                    child.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not child.name.startswith(".")
+                    and child.stem.lower() not in _FOLDER_DOCS
+                ):
                     yield str(child), child, None
         elif path.suffix.lower() in SUPPORTED_SUFFIXES:
             yield str(path), path, None
