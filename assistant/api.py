@@ -6,16 +6,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.query.answerer import Answerer
-from assistant.query.condense import Chat, condense
 from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import InputError
-from assistant.llm.generator import Generator
 from assistant.ingest.pipeline import Indexer, Progress
 from assistant.llm.backends import make_llm
+from assistant.llm.generator import Generator
 from assistant.llm.prompts import Prompts
 from assistant.llm.verify import Verifier
+from assistant.query.answerer import Answerer
+from assistant.query.condense import Chat, condense
 from assistant.schema import Answer, Article, Filters, IngestReport
 from assistant.store.corpus import CorpusStore
 from assistant.store.keyword import KeywordIndex
@@ -31,8 +31,11 @@ class Assistant:
     def __init__(self, store_dir: str | Path | None = None, settings: Settings | None = None) -> None:
         settings = settings or Settings.from_env()
         self.settings = replace(settings, store_dir=Path(store_dir)) if store_dir else settings
-        self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
-        self._store = CorpusStore(self.settings, self.settings.embed_model, self._embedder.dim)
+        s = self.settings
+        self._embedder = load_embedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.embed_cache_dir)
+        self._store = CorpusStore(
+            s, s.embed_model, self._embedder.dim, self._embedder.backend, self._embedder.quantization
+        )
         keyword_dir = None if self.settings.chroma_url else self.settings.store_dir / "keyword_index"
         self._keyword = KeywordIndex(self._store, keyword_dir)
         self._indexer = Indexer(self.settings, self._embedder, self._store)
