@@ -7,7 +7,7 @@ gives every token's character offsets) and pools; only the forward pass differs 
 - ``torch``: the model through transformers, as trained.
 - ``onnx``: a fused ONNX graph run by onnxruntime; the same vectors (cosine to torch > 0.9999),
   and torch is never imported at query time.
-- ``openvino`` (the default): that fp32 graph run by OpenVINO; the same vectors, the fastest.
+- ``openvino`` (the default): that fp32 graph run by OpenVINO; the same vectors, 1.5x torch.
 - ``onnx-int8``: that graph with int8 weights (dynamic quantization): faster than torch, vectors
   within about 0.99 cosine of torch's. A store records which quantization built it
   (store/corpus.py).

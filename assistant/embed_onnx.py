@@ -55,10 +55,9 @@ def onnx_forward(model_path: Path, backend: str, cache_dir: Path) -> Forward:
 
 
 def openvino_forward(model_path: Path, cache_dir: Path) -> Forward:
-    """OpenVINO running the fp32 export: the same vectors as torch (cosine > 0.9999), and on this
-    project's machines the fastest backend (docs/architecture.md). f32 is forced because OpenVINO
-    would otherwise compute in bf16 on CPUs that have it, and the vectors must not depend on the
-    CPU a store happens to be built on."""
+    """OpenVINO running the fp32 export: the same vectors as torch (cosine > 0.9999) at 1.5x its
+    speed (docs/architecture.md). f32 is forced because OpenVINO would otherwise compute in bf16
+    on CPUs that have it, and the vectors must not depend on the CPU a store is built on."""
     import openvino
 
     compiled = openvino.Core().compile_model(
