@@ -41,9 +41,15 @@ class Assistant:
         one writer (StoreLockedError names the writer that holds it; server mode has no lock)."""
         settings = settings or Settings.from_env()
         self.settings = replace(settings, store_dir=Path(store_dir)) if store_dir else settings
-        self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
+        s = self.settings
+        self._embedder = load_embedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.embed_cache_dir)
         self._store = CorpusStore(
-            self.settings, self.settings.embed_model, self._embedder.dim, writer=not read_only
+            s,
+            s.embed_model,
+            self._embedder.dim,
+            self._embedder.backend,
+            self._embedder.quantization,
+            writer=not read_only,
         )
         keyword_dir = None if self.settings.chroma_url else self.settings.store_dir / "keyword_index"
         self._keyword = KeywordIndex(self._store, keyword_dir)

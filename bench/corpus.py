@@ -77,7 +77,9 @@ MONTHS = [
 ]
 
 
-def articles(n: int, seed: int = 7) -> list[dict]:
+def articles(n: int, seed: int = 7, min_chars: int = 0) -> list[dict]:
+    """``n`` articles; with ``min_chars``, each grows by paragraphs of follow-up reporting until it
+    is that long (real news runs 5,000-9,000 characters, which is what ingestion must be timed on)."""
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -96,6 +98,16 @@ def articles(n: int, seed: int = 7) -> list[dict]:
             *rng.sample(FILLER, 3),
             f"Report number {i} notes that the {event} in {city} followed weeks of warnings.",
         ]
+        while sum(len(p) + 2 for p in body) < min_chars:
+            body.append(
+                " ".join(
+                    [
+                        f"By day {rng.randint(2, 30)}, {rng.randint(10, 5000)} {outcome} across "
+                        f"{rng.choice(CITIES)} and {rng.randint(2, 40)} nearby districts.",
+                        *rng.sample(FILLER, 2),
+                    ]
+                )
+            )
         out.append(
             {
                 "title": f"{event.title()} in {city} ({i})",

@@ -7,7 +7,8 @@
 - ``<prefix>_sentences``: one vector per sentence, fetched by id at query time to rank the
   sentences of retrieved chunks without encoding anything but the question.
 
-The articles collection's metadata carries the schema version, the embedding model, and a
+The articles collection's metadata carries the schema version, the embedding model with the
+backend and quantization that ran it, and a
 ``revision`` token changed before and after every write; caches derived from the corpus (the
 keyword index) are keyed by it, which is what lets several processes share one Chroma server.
 
@@ -131,7 +132,15 @@ def sentence_index(sentence_id: str) -> int:
 class CorpusStore:
     """Reads and writes the corpus; every other room goes through this class to reach Chroma."""
 
-    def __init__(self, settings: Settings, embed_model: str, dim: int, writer: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embed_model: str,
+        dim: int,
+        embed_backend: str = "torch",
+        embed_quantization: str = "fp32",
+        writer: bool = True,
+    ) -> None:
         """``writer``: this process may write. An embedded store then takes the writer lock
         before anything is loaded, so the in-memory vector index starts from the latest write."""
         self.location = settings.chroma_url or str(settings.store_dir)
@@ -143,13 +152,19 @@ class CorpusStore:
         self._client = open_client(settings)
         names = ("articles", "chunks", "sentences", "journal")
         self._names = {k: f"{settings.collection_prefix}_{k}" for k in names}
-        self._open(embed_model, dim)
+        self._open(embed_model, dim, embed_backend, embed_quantization)
         if writer:
             self.recover()
 
     @_guarded
-    def _open(self, embed_model: str, dim: int) -> None:
-        identity = {"schema": SCHEMA_VERSION, "embed_model": embed_model, "dim": dim}
+    def _open(self, embed_model: str, dim: int, embed_backend: str, embed_quantization: str) -> None:
+        identity = {
+            "schema": SCHEMA_VERSION,
+            "embed_model": embed_model,
+            "dim": dim,
+            "embed_backend": embed_backend,
+            "embed_quantization": embed_quantization,
+        }
         self._articles = self._client.get_or_create_collection(
             self._names["articles"], metadata={**identity, "revision": "empty"}, embedding_function=None
         )
@@ -163,6 +178,15 @@ class CorpusStore:
             raise StoreVersionError(
                 f"store at {self.location} was built with embedding model {found.get('embed_model')!r} "
                 f"({found.get('dim')} dims), not {embed_model!r}: use that model or a new store"
+            )
+        # Stores written before backends existed were all torch fp32. Only the quantization must
+        # match: fp32 vectors from torch and onnx agree to cosine > 0.9999 (docs/scaling.md).
+        built_with = (found.get("embed_backend", "torch"), found.get("embed_quantization", "fp32"))
+        if built_with[1] != embed_quantization:
+            raise StoreVersionError(
+                f"store at {self.location} holds {built_with[1]} vectors (embedding backend "
+                f"{built_with[0]!r}), not {embed_quantization} ({embed_backend!r}): set "
+                f"ASSISTANT_EMBED_BACKEND={built_with[0]} or use a new store"
             )
         self._chunks = self._client.get_or_create_collection(self._names["chunks"], embedding_function=None)
         # Sentence vectors are only ever fetched by id, never searched, so the similarity graph

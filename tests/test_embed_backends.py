@@ -1,0 +1,139 @@
+"""Encoder backends (assistant/embed.py, assistant/embed_onnx.py): the real model exported to ONNX
+in a temporary cache, its vectors against torch's, the store's backend check, and a query process
+that never imports torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant
+from assistant.config import Settings
+from assistant.embed import Embedder, load_embedder, resolve_model
+from assistant.embed_onnx import exported_model
+from assistant.errors import AssistantError, StoreVersionError
+from tests.conftest import ROOT, SEED
+
+SENTENCES = [
+    "Russian and French warplanes pounded Raqqa, the Islamic State's stronghold in Syria.",
+    "At least 224 people died when the plane crashed in the Sinai peninsula.",
+    "How many people died in the Sinai crash?",
+    "Shares of the carmaker rose 3% after it raised its forecast.",
+    "Who is the defence minister?",
+    "Hello",
+]
+
+
+SINAI = "How many people died when the Russian plane was brought down over Sinai?"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return load_embedder(Settings().embed_model, 64, "torch")
+
+
+@pytest.fixture(scope="module")
+def onnx_settings(cache) -> Settings:
+    return Settings.from_env(env={}, embed_backend="onnx-int8", embed_cache_dir=cache)
+
+
+@pytest.fixture(scope="module")
+def int8_store(onnx_settings, tmp_path_factory) -> Assistant:
+    """A store built by the onnx-int8 backend; exports fp32 then int8 into the temp cache."""
+    assistant = Assistant(store_dir=tmp_path_factory.mktemp("int8-store"), settings=onnx_settings)
+    assert len(assistant.ingest([SEED]).added) == 1
+    return assistant
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino", "onnx-int8"])
+def test_vectors_agree_with_torch(backend, cache, torch_embedder, int8_store):
+    onnx = load_embedder(Settings().embed_model, 64, backend, cache)
+    reference = np.asarray(torch_embedder.texts(SENTENCES))
+    cosine = np.sum(np.asarray(onnx.texts(SENTENCES)) * reference, axis=1)
+    assert cosine.min() >= (0.9999 if backend != "onnx-int8" else 0.97), cosine
+    # Sentence vectors pooled inside a chunk agree as well (the same single pass).
+    chunk = " ".join(SENTENCES[:2])
+    spans = [[(0, len(SENTENCES[0])), (len(SENTENCES[0]) + 1, len(chunk))]]
+    ours, theirs = (
+        onnx.chunks_and_sentences([chunk], spans),
+        torch_embedder.chunks_and_sentences([chunk], spans),
+    )
+    assert float(ours[0][0] @ theirs[0][0]) >= 0.97
+    assert np.sum(ours[1][0] * theirs[1][0], axis=1).min() >= 0.97
+
+
+def test_export_is_made_once_and_reused(cache, int8_store):
+    model = resolve_model(Settings().embed_model)
+    path = exported_model(Path(model), "onnx-int8", cache)
+    stamp = path.stat().st_mtime_ns
+    assert exported_model(Path(model), "onnx-int8", cache) == path
+    assert path.stat().st_mtime_ns == stamp
+    assert not [p for p in cache.iterdir() if p.name.startswith(".export-")]  # no leftovers
+
+
+def test_store_built_with_int8_is_refused_by_torch(int8_store):
+    torch_settings = replace(int8_store.settings, embed_backend="torch")
+    with pytest.raises(StoreVersionError, match="holds int8 vectors .*ASSISTANT_EMBED_BACKEND=onnx-int8"):
+        Assistant(store_dir=int8_store.settings.store_dir, settings=torch_settings)
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_torch_store_opens_with_fp32_backends(backend, cache, tmp_path):
+    """fp32 vectors of torch, onnx and openvino agree to > 0.9999, so a torch store is read by both."""
+    built = Assistant(store_dir=tmp_path, settings=Settings.from_env(env={}, embed_backend="torch"))
+    built.ingest([SEED])
+    other = Assistant(
+        store_dir=tmp_path, settings=Settings.from_env(env={}, embed_backend=backend, embed_cache_dir=cache)
+    )
+    assert other.ask(SINAI).citations[0].quote == built.ask(SINAI).citations[0].quote
+
+
+def test_unknown_backend_is_a_clear_error(tmp_path):
+    with pytest.raises(AssistantError, match="ASSISTANT_EMBED_BACKEND='tensorflow' is not one of"):
+        Assistant(store_dir=tmp_path, settings=Settings.from_env(env={}, embed_backend="tensorflow"))
+
+
+@pytest.mark.parametrize("backend", ["openvino", "onnx-int8"])
+def test_ask_never_imports_torch(backend, int8_store, cache, tmp_path):
+    """The CLI's ask on the default backend and on onnx-int8, in a fresh process: the answer, and
+    no torch."""
+    store = int8_store.settings.store_dir
+    if backend == "openvino":
+        store = tmp_path
+        settings = Settings.from_env(env={}, embed_backend=backend, embed_cache_dir=cache)
+        Assistant(store_dir=store, settings=settings).ingest([SEED])
+    script = (
+        "import json, sys\n"
+        "from assistant.cli import main\n"
+        "code = main(['--store', sys.argv[1], 'ask', sys.argv[2], '--json'])\n"
+        "print(json.dumps({'code': code, 'torch': 'torch' in sys.modules}))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ASSISTANT_EMBED_BACKEND": backend,
+        "ASSISTANT_EMBED_CACHE_DIR": str(cache),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(store), SINAI],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    *answer, verdict = done.stdout.strip().splitlines()
+    assert json.loads(verdict) == {"code": 0, "torch": False}
+    assert "224" in json.loads("\n".join(answer))["answer"]
