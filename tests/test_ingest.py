@@ -98,7 +98,7 @@ FURNITURE = [
     "Video player was slow to load content Video content never loaded Ad froze or did not finish loading",
     "JUST WATCHED Flood waters rise Replay More Videos ... MUST WATCH Flood waters rise 02:10",
     "Video Ad Feedback 01:15 - Source: CNN See the flooding",
-    "Photos: Floods in the valley A house in the water. Hide Caption 1 of 2 Photos: Floods A road. Hide Caption 2 of 2",
+    "Photos: Floods A house in the water. Hide Caption 1 of 2 Photos: Floods A road. Hide Caption 2 of 2",
     "Get our free weekly newsletter Sign up here to get the news in your inbox.",
     '(You can get "5 Things You Need to Know Today" delivered to your inbox daily. Sign up here .)',
     "Contact Jane Doe at jdoe@example.com or on Twitter @janedoe.",
