@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
-from assistant.query.rank import Candidate, Weights, matches_kind, rank
-from assistant.query.question import analyse
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError
+from assistant.query.question import analyse
+from assistant.query.rank import Candidate, Weights, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
 from assistant.schema import Answer, Article, Citation, Filters
 from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id, sentence_index
@@ -58,31 +59,60 @@ class Answerer:
         self._keyword = keyword
         self.weights = Weights()
 
-    def answer(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
-        found = self.gather(clean_question(question, self._settings.max_question_chars), top_k, filters)
+    def answer(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+    ) -> Answer:
+        text = clean_question(question, self._settings.max_question_chars)
+        found = self.gather(text, top_k, filters, as_of)
         return found if isinstance(found, Answer) else self.compose(found)
 
     def gather(
-        self, text: str, top_k: int | None = None, filters: Filters | None = None
+        self,
+        text: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
     ) -> Evidence | Answer:
-        """Retrieve and rank the evidence for a clean question; an Answer when the store is empty.
+        """Retrieve and rank the evidence for a clean question asked on ``as_of`` (default
+        today); an Answer when the store is empty.
 
         Split from ``compose`` so the LLM mode (llm/generator.py) answers from the same evidence and
         falls back to the extractive answer without retrieving twice."""
-        k = self._settings.top_k if top_k is None else top_k
-        if k < 1 or k > 100:
-            raise InputError(f"top_k must be between 1 and 100, got {k}")
-        filters = filters or Filters()
+        k = self._check_k(top_k)
         revision = self._store.revision()
         if revision == "empty":
             return Answer(text=EMPTY_STORE, abstained=True, question=text)
         vector = self._embedder.question(text)
-        passages = retrieve(self._store, self._keyword, text, vector, k, filters, revision)
+        passages = retrieve(self._store, self._keyword, text, vector, k, until(filters, as_of), revision)
         ids = [sentence_id(p.article_id, i) for p in passages for i in p.sentence_range]
         rows = self._store.sentences(list(dict.fromkeys(ids)))
-        question_info = analyse(text)
+        question_info = analyse(text, as_of)
         ranked = rank(question_info, vector, passages, rows, self.weights)
         return Evidence(text, question_info.kind, passages, rows, ranked)
+
+    def passages(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+    ) -> list[Passage]:
+        """Just the retrieval step: the top ``top_k`` passages (for measuring retrieval recall)."""
+        text = clean_question(question, self._settings.max_question_chars)
+        k = self._check_k(top_k)
+        vector = self._embedder.question(text)
+        revision = self._store.revision()
+        return retrieve(self._store, self._keyword, text, vector, k, until(filters, as_of), revision)
+
+    def _check_k(self, top_k: int | None) -> int:
+        k = self._settings.top_k if top_k is None else top_k
+        if k < 1 or k > 100:
+            raise InputError(f"top_k must be between 1 and 100, got {k}")
+        return k
 
     def compose(self, evidence: Evidence) -> Answer:
         """The extractive answer: the best sentence (and a close second), or an abstention."""
@@ -119,6 +149,18 @@ class Answerer:
             if row is not None and matches_kind(kind, row.text):
                 return Candidate(row, best.score, best.relevance, best.dense, 0.0, True)
         return None
+
+
+def until(filters: Filters | None, as_of: date | None) -> Filters:
+    """``filters`` narrowed to articles published on or before ``as_of``.
+
+    Only a past ``as_of`` narrows: nothing is published after today, and a date filter would also
+    drop undated articles (their chunks carry no date to compare), which a question asked today
+    should still see. Asked as of a past day, only articles known to exist by then are used."""
+    filters = filters or Filters()
+    if as_of is None or as_of >= date.today() or (filters.date_to and filters.date_to <= as_of):
+        return filters
+    return replace(filters, date_to=as_of)
 
 
 def cite(row: SentenceRow, score: float, articles: dict[str, Article]) -> Citation | None:

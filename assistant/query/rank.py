@@ -14,7 +14,9 @@ justified on the seed question set:
 - ``date``: the sentence speaks of a date the question names, relative dates ("yesterday", "last
   month", "on Friday") read against its article's publication date (query/dates.py);
 - ``recency``: for "latest" / "first reported" questions, the newer (older) article among those
-  whose sentences match about equally well.
+  whose sentences match about equally well;
+- ``period``: the sentence's article was published in the period the question's relative time
+  words point at ("this week", "recently", read against the day it is asked: query/dates.py).
 
 A sentence that is a near-copy of a better-ranked one from another article (a syndicated copy)
 is dropped, so an answer never cites one sentence twice.
@@ -26,6 +28,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -44,6 +47,7 @@ class Weights:
     passage: float = 0.15
     date: float = 0.25
     recency: float = 0.3
+    period: float = 0.3
 
 
 # Recency reorders only sentences this close to the most relevant one: a newer article must still
@@ -148,10 +152,18 @@ def rank(
             + weights.passage * fused.get((row.article_id, index), 0.0)
         )
         score += weights.date * on_date
+        score += weights.period * _within(question.period, published.get(row.article_id))
         candidates.append(Candidate(row, score, relevance, sim, lexical, kind))
     if question.recency:
         candidates = _by_recency(candidates, question.recency, published, weights.recency)
     return _without_copies(sorted(candidates, key=lambda c: c.score, reverse=True))
+
+
+def _within(period: tuple[date, date] | None, published: str | None) -> bool:
+    """``published`` (an ISO date) falls in ``period``."""
+    if period is None or not published:
+        return False
+    return period[0].isoformat() <= published <= period[1].isoformat()
 
 
 def _by_recency(

@@ -37,9 +37,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web.render import CSS  # noqa: E402
 from assistant.schema import Citation, Filters  # noqa: E402
-from assistant.web.ui import HEADER_CSS, build_main, build_widget, check_suffix, ingest_files, sanitize_filename  # noqa: E402
+from assistant.web.render import CSS  # noqa: E402
+from assistant.web.ui import (  # noqa: E402
+    HEADER_CSS,
+    build_main,
+    build_widget,
+    check_suffix,
+    ingest_files,
+    sanitize_filename,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,11 @@ class AskIn(BaseModel):
     )
     top_k: int | None = Field(None, ge=1, le=100, description="passages to retrieve (1-100)")
     filters: FiltersIn | None = None
+    as_of: date | None = Field(
+        None,
+        description="the day the question is asked (default today): 'this week', 'recently' are read "
+        "against it and articles published after it are not used",
+    )
 
 
 class AnswerOut(BaseModel):
@@ -189,7 +201,13 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         filters = None
         if body.filters is not None:
             filters = Filters(body.filters.source or None, body.filters.date_from, body.filters.date_to)
-        return {"question": body.question, "top_k": body.top_k, "filters": filters, "history": questions}
+        return {
+            "question": body.question,
+            "top_k": body.top_k,
+            "filters": filters,
+            "history": questions,
+            "as_of": body.as_of,
+        }
 
     @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, dependencies=auth, tags=["ask"])
     def ask(body: AskIn) -> dict:
