@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from assistant.config import Settings
@@ -18,6 +19,7 @@ from assistant.llm.prompts import Prompts
 from assistant.llm.verify import Verifier
 from assistant.query.answerer import Answerer, clean_question
 from assistant.query.condense import Chat, condense
+from assistant.query.retrieve import Passage
 from assistant.schema import Answer, Article, Citation, Filters, IngestReport
 from assistant.store.corpus import CorpusStore, Integrity
 from assistant.store.feeds import FeedState, FeedStore
@@ -121,13 +123,16 @@ class Assistant:
         top_k: int | None = None,
         filters: Filters | None = None,
         history: Sequence[str] = (),
+        as_of: date | None = None,
     ) -> Answer:
         """Answer ``question`` from the articles, with verified citations, or abstain.
 
         ``history`` holds earlier questions of the conversation (oldest first) for follow-ups.
+        ``as_of`` is the day the question is asked (default today): "this week", "recently",
+        "latest" are read against it, and articles published after it are not used.
         Raises InputError (a ValueError) for an empty, oversized or malformed question.
         """
-        *_, answer = self.stream(question, top_k, filters, history)
+        *_, answer = self.stream(question, top_k, filters, history, as_of)
         return answer
 
     def stream(
@@ -136,22 +141,23 @@ class Assistant:
         top_k: int | None = None,
         filters: Filters | None = None,
         history: Sequence[str] = (),
+        as_of: date | None = None,
     ) -> Iterator[str | Answer]:
         """Like ``ask``, as a stream: text deltas of the draft while an LLM writes it, then the
         final Answer as the last item. Only the final Answer is checked against the articles (its
         text can differ from the draft); the extractive mode yields just the Answer."""
         question = self.standalone(question, history)
         if self._generator is None:
-            yield self._answerer.answer(question, top_k=top_k, filters=filters)
+            yield self._answerer.answer(question, top_k=top_k, filters=filters, as_of=as_of)
             return
-        yield from self._generator.stream(question, top_k, filters)
+        yield from self._generator.stream(question, top_k, filters, as_of)
 
     def search(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Citation]:
         """The passages ``ask`` would answer from (the same hybrid retrieval), for callers that write
         their own answers: citations whose quote is the whole passage, verbatim at its offsets, best
         first, scored by relevance (see ``Settings.abstain_threshold``). Empty for an empty store."""
         found = self._answerer.gather(clean_question(query, self.settings.max_question_chars), top_k, filters)
-        return [] if isinstance(found, Answer) else self._answerer.passages(found)
+        return [] if isinstance(found, Answer) else self._answerer.passage_citations(found)
 
     def standalone(self, question: str, history: Sequence[str] = ()) -> str:
         """``question`` rewritten to stand alone after ``history`` (the LLM when one is set and
@@ -162,6 +168,17 @@ class Assistant:
             return question  # refused with a clear message by the answering step
         rewritten = self._generator.condense(question, list(history)) if self._generator else None
         return rewritten or condense(question, list(history))
+
+    def passages(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+    ) -> list[Passage]:
+        """The passages retrieval finds for ``question`` (before sentence ranking), best first:
+        what `assistant eval --recall` measures."""
+        return self._answerer.passages(question, top_k, filters, as_of)
 
     def chat(self) -> Chat:
         """A conversation: ``chat.ask`` keeps the history so follow-ups work."""

@@ -100,10 +100,11 @@ def _print_report(report: IngestReport) -> None:
 def _ask(args: argparse.Namespace) -> int:
     filters = Filters(source=args.source, date_from=args.date_from, date_to=args.date_to)
     assistant = _assistant(args, read_only=True)
+    options = {"top_k": args.top_k, "filters": filters, "as_of": args.as_of}
     if args.stream and not args.json:
-        _print_stream(assistant.stream(args.question, top_k=args.top_k, filters=filters))
+        _print_stream(assistant.stream(args.question, **options))
         return 0
-    answer = assistant.ask(args.question, top_k=args.top_k, filters=filters)
+    answer = assistant.ask(args.question, **options)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -201,7 +202,7 @@ def _check(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from assistant.evaluate import evaluate, load_cases
+    from assistant.evaluate import load_cases, run
 
     cases, articles = load_cases(args.qa_file)
     assistant = _assistant(args, read_only=not args.corpus)
@@ -209,18 +210,20 @@ def _eval(args: argparse.Namespace) -> int:
         assistant.ingest([args.corpus])
     if articles:
         assistant.ingest_records(articles)
-    bar = tqdm(total=len(cases), desc="evaluating", unit="q", disable=not sys.stderr.isatty())
-    report = evaluate(
+    bar = tqdm(desc="evaluating", unit="q", disable=not sys.stderr.isatty())
+    results = run(
+        assistant,
         cases,
-        lambda case: assistant.ask(case.question, history=case.history),
-        assistant.article,
+        recall=args.recall,
+        removed_evidence=args.removed_evidence,
         progress=lambda done, total: bar.update(1),
     )
     bar.close()
     if args.json:
-        print(json.dumps({"metrics": report.metrics, "failures": report.failures}, indent=2))
+        out = {name: {"metrics": r.metrics, "failures": r.failures} for name, r in results.items()}
+        print(json.dumps(out if len(out) > 1 else out["answers"], indent=2))
     else:
-        print(report.table())
+        print("\n\n".join(f"== {name}\n{r.table()}" for name, r in results.items()))
     return 0
 
 
@@ -259,6 +262,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", type=_day, help="only articles published on or after")
     p.add_argument("--to", dest="date_to", type=_day, help="only articles published on or before")
     p.add_argument("--stream", action="store_true", help="show the LLM's draft as it is written")
+    p.add_argument(
+        "--as-of", type=_day, help="the day it is asked (default today); later articles are not used"
+    )
     p.set_defaults(run=_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
@@ -291,6 +297,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("qa_file")
     p.add_argument("--corpus", help="ingest this path first")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--recall", action="store_true", help="also: is an evidence article retrieved at all (k = 8, 16, 32)"
+    )
+    p.add_argument(
+        "--removed-evidence",
+        action="store_true",
+        help="also: delete the evidence articles (in a copy of the store) and count abstentions",
+    )
     p.set_defaults(run=_eval)
 
     p = sub.add_parser("mcp", help="serve the MCP tools over stdin/stdout (for an MCP client to start)")

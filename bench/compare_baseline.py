@@ -237,7 +237,9 @@ def compare(
     assistant.ask(cases[0].question)
     base_report = _with_f1(evaluate(cases, lambda c: baseline.ask(c.question), assistant.article))
     ours_report = _with_f1(
-        evaluate(cases, lambda c: assistant.ask(c.question, history=c.history), assistant.article)
+        evaluate(
+            cases, lambda c: assistant.ask(c.question, history=c.history, as_of=c.as_of), assistant.article
+        )
     )
     return Comparison(base_report, ours_report, abstention, _wins(base_report.metrics, ours_report.metrics))
 

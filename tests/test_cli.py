@@ -99,3 +99,31 @@ def test_ask_stream_shows_draft_then_checked_answer(seed_store):
     assert out[0].startswith("note: 1 sentence of the generated answer")
     assert out[1] == "A bomb destroyed a Russian airliner, killing 224 people. [1]"
     assert "  [unverified, removed] Real Madrid won." in out
+
+
+def test_eval_recall_and_removed_evidence(tmp_path):
+    """Evidence by URL, question_date as the as-of day, retrieval recall, and the removed-evidence
+    run on a copy of the store (the user's store keeps every article)."""
+    data = SEED.parent.parent.parent / "tests" / "data" / "as_of"
+    result = run(
+        tmp_path,
+        "eval",
+        str(data / "qa.jsonl"),
+        "--corpus",
+        str(data / "articles.jsonl"),
+        "--recall",
+        "--removed-evidence",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    answers = out["answers"]["metrics"]
+    assert answers["questions"] == 4 and answers["answer_accuracy"] == 1.0, out["answers"]
+    assert answers["evidence_hit@1"] == 1.0 and answers["false_abstention"] == 0.0
+    assert out["recall"]["metrics"]["recall@8"] == 1.0
+    removed = out["removed_evidence"]["metrics"]
+    # All three evidence articles go; no remaining article holds any of the four answers.
+    assert removed["evidence_articles_deleted"] == 3 and removed["questions"] == 4
+    assert 0.0 <= removed["abstention_rate"] <= 1.0
+    listed = json.loads(run(tmp_path, "articles", "--json").stdout)
+    assert len(listed) == 5

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
-from assistant.evaluate import load_cases
+from assistant.evaluate import Case, holds_answer, load_cases, removed_evidence_cases, retrieval_recall
 from tests.conftest import QA_FILE
 
 
@@ -46,3 +47,34 @@ def test_squad_v2_contexts_become_articles_and_impossible_questions_abstain(tmp_
     by_id = {c.id: c for c in cases}
     assert by_id["a"].answers == ("in May",) and not by_id["a"].abstain
     assert by_id["b"].abstain and by_id["b"].answers == ()
+
+
+def test_realnews_fields_answers_in_quotes_and_removed_evidence_cases(tmp_path):
+    path = tmp_path / "qa.jsonl"
+    case = {
+        "id": "q1",
+        "question": "Which show was green lit for a new season?",
+        "question_date": "2022-06-16",
+        "answers": ["\u201cSquid Game\u201d"],
+        "choices": ["\u201cFriends\u201d", "\u201cSquid Game\u201d"],
+        "evidence_urls": ["https://example.com/squid"],
+    }
+    path.write_text(json.dumps(case) + "\n")
+    (loaded,), _ = load_cases(path)
+    assert loaded.as_of == date(2022, 6, 16) and loaded.evidence_urls == ("https://example.com/squid",)
+    assert len(loaded.choices) == 2
+    # The quiz's quotes around an answer are not part of it; curly and straight quotes are one.
+    assert holds_answer('Netflix renewed "Squid Game" for a second season.', loaded.answers)
+    assert holds_answer("Squid Game returns.", loaded.answers)
+    assert not holds_answer("Game of Thrones returns.", loaded.answers)
+    remaining = ["Netflix renewed Stranger Things.", "The squid game craze goes on."]
+    assert removed_evidence_cases([loaded], remaining) == []  # still answered by an article
+    (left,) = removed_evidence_cases([loaded], remaining[:1])
+    assert left.abstain and left.id == "q1"
+
+
+def test_retrieval_recall_counts_an_evidence_article_among_the_top_k():
+    cases = [Case("a", "q?", ("x",), evidence_urls=("u1",)), Case("b", "q?", ("y",), evidence_urls=("u2",))]
+    ranked = {"a": ["u9", "u1"], "b": ["u3", "u4", "u2"]}
+    metrics = retrieval_recall(cases, lambda c, k: ranked[c.id][:k], ks=(1, 2, 3))
+    assert metrics == {"recall_questions": 2.0, "recall@1": 0.0, "recall@2": 0.5, "recall@3": 1.0}

@@ -275,3 +275,18 @@ def test_web_settings_read_once_into_settings(monkeypatch, capsys):
     monkeypatch.setenv("ASSISTANT_UI_AUTH", "no-colon")
     assert app.main([]) == 2
     assert "ASSISTANT_UI_AUTH must look like user:password" in capsys.readouterr().err
+
+
+def test_as_of_leaves_out_later_articles(client):
+    for path in ("/api/ask", "/api/ask/stream"):
+        before = client.post(path, json={"question": SINAI, "as_of": "2015-11-17"})
+        after = client.post(path, json={"question": SINAI, "as_of": "2015-11-20"})
+        assert before.status_code == after.status_code == 200, before.text
+        if path == "/api/ask/stream":
+            before, after = (events(r)[-1][1] for r in (before, after))
+        else:
+            before, after = before.json(), after.json()
+        assert before["abstained"] and before["citations"] == []  # the article appeared on the 18th
+        assert not after["abstained"] and "224" in after["answer"]
+    bad = client.post("/api/ask", json={"question": SINAI, "as_of": "next Tuesday"})
+    assert bad.status_code in (400, 422) and "as_of" in bad.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from assistant.ingest.clean import clean, iso_date
-from assistant.ingest.formats import parse
+from assistant.ingest.formats import RawDoc, parse
 from assistant.ingest.read import iter_files
 from assistant.ingest.sentences import sentence_spans
 from tests.conftest import SAMPLE, SEED
@@ -112,3 +112,46 @@ def test_folder_walk_passes_over_attribution_and_readme(tmp_path):
     named = list(iter_files([tmp_path / "README.md"]))  # named directly, it is read
     assert [p.name for _, p, _ in named] == ["README.md"]
     assert "ATTRIBUTION.md" not in {p.name for _, p, _ in iter_files([SAMPLE])}
+
+
+# A scraped page in the shape of the real-news dev set: story paragraphs with player widgets, a
+# gallery, captions with credits, sign-up boxes and reporter contact lines between them. Story
+# lines that merely mention a newsletter, an e-mail address, Twitter or a photo must stay.
+STORY = [
+    "WASHINGTON — The Senate passed the water bill 68-31 on Tuesday, sending it to the president.",
+    "Senator Ada Ruiz said the bill would fund 1,200 new treatment plants over five years.",
+    "A road near the river was damaged by flooding Monday.",  # a caption: its credit goes, it stays
+    "Residents can e-mail questions to water@example.gov, the agency said in its newsletter.",
+    "Ruiz thanked volunteers who signed up to test wells, and posted a photo of them on Twitter.",
+    "Follow the money: the bill's cost is $4 billion, officials said.",
+]
+FURNITURE = [
+    "1. How relevant is this ad to you?",
+    "Video player was slow to load content Video content never loaded Ad froze or did not finish loading",
+    "JUST WATCHED Flood waters rise Replay More Videos ... MUST WATCH Flood waters rise 02:10",
+    "Video Ad Feedback 01:15 - Source: CNN See the flooding",
+    "Photos: Floods A house in the water. Hide Caption 1 of 2 Photos: Floods A road. Hide Caption 2 of 2",
+    "Get our free weekly newsletter Sign up here to get the news in your inbox.",
+    '(You can get "5 Things You Need to Know Today" delivered to your inbox daily. Sign up here .)',
+    "Contact Jane Doe at jdoe@example.com or on Twitter @janedoe.",
+    "Jane Doe covers the environment for the Courier. She can be reached at jdoe@example.com.",
+    "Contributing: The Associated Press",
+    "– Jane Doe",
+    "This story has been updated with additional developments.",
+]
+
+
+def test_page_furniture_lines_are_dropped_and_reported():
+    lines = [STORY[0], FURNITURE[0], FURNITURE[1], STORY[1], FURNITURE[2], FURNITURE[3]]
+    lines += [STORY[2] + " Matthew Brown/AP", FURNITURE[4], STORY[3], FURNITURE[5], STORY[4]]
+    lines += [FURNITURE[6], STORY[5], *FURNITURE[7:]]
+    article = clean(RawDoc(text="\n\n".join(lines), origin="page.jsonl:1"))
+    assert article.text == "\n\n".join(STORY)  # every story sentence, in order, nothing else
+    for kind in ("video player", "photo gallery", "photo credit", "newsletter", "byline", "page notice"):
+        assert f" {kind} line" in article.note, kind
+    assert "dropped 4 video player lines such as '1. How relevant is this ad to you?'" in article.note
+
+
+def test_a_page_of_nothing_but_a_player_form_leaves_no_text():
+    page = "1. How relevant is this ad to you?\n\n" + FURNITURE[1]
+    assert clean(RawDoc(text=page, origin="x")).text == ""

@@ -15,7 +15,6 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from assistant.web.mcp import AS_OF_SUPPORTED
 from tests.webapp import SEED, WebApp
 
 SINAI = "How many died in the Sinai crash?"
@@ -71,10 +70,9 @@ async def exercise(client: Client) -> None:
     filtered = await client.call_tool("ask", {"question": SINAI, "source": "Reuters"})
     assert filtered.structured_content["abstained"] and filtered.structured_content["citations"] == []
     as_of = await client.call_tool("ask", {"question": SINAI, "as_of": "2015-11-20"})
-    if AS_OF_SUPPORTED:
-        assert not as_of.is_error and "224" in as_of.structured_content["answer"]
-    else:
-        assert as_of.is_error and "as_of is not supported" in as_of.content[0].text
+    assert not as_of.is_error and "224" in as_of.structured_content["answer"]
+    too_early = await client.call_tool("ask", {"question": SINAI, "as_of": "2015-11-01"})
+    assert too_early.structured_content["abstained"]  # the article was not published yet
 
     # bad input: a tool error (or, for a tool that does not exist, a protocol error) with the reason
     for name, arguments, words in [

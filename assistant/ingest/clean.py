@@ -3,6 +3,12 @@
 Scraped pages carry a sign-off ("Published in Dawn, November 18th, 2015") followed by page junk
 (teasers of unrelated stories, share buttons). The sign-off names the source and date; everything
 from it on is dropped and reported, so the user can see what was left out.
+
+Pages also carry furniture inside the body, one line each: video-player feedback forms, photo
+gallery captions and credits, newsletter sign-ups, reporters' contact lines. Those lines are
+dropped wherever they stand (and counted in the report). Every pattern was read off real scraped
+news (USA Today, CNN, The Week) and matches a whole line, so a sentence of the story that merely
+mentions a newsletter or an e-mail address stays.
 """
 
 from __future__ import annotations
@@ -35,6 +41,52 @@ _MIN_BODY = 200
 _DATE_LINE = re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, [A-Z][a-z]+ \d{1,2}, \d{4}\s+")
 # A paragraph that ends with a media credit is a caption: "... Image: Nick Moreau."
 _CAPTION = re.compile(r"^[^\n]*\b(?:Image|Photo|Video|Audio): [^\n]{1,60}?$\n*", re.MULTILINE)
+_EMAIL = r"[\w.+-]++@[\w-]+(?:\.[\w-]+)+"  # possessive: no backtracking on long lines
+# A photo credit: a photographer's name, then "/Agency" parts ending in a wire or photo agency
+# ("Jacob W. Frank/National Park Service/AP"), or "(Photo by ...)" / "(AP Photo/...)".
+_AGENCY = r"(?:Getty Images|AP|AFP|Reuters|NurPhoto|Bloomberg|Shutterstock|Sipa USA|USA TODAY(?: NETWORK)?)"
+# Capitalised words or initials ("Michael M. Santiago"), so the caption's last word ("Monday.") is
+# never taken for part of the name.
+_NAME = r"\b[A-Z](?:\.|[\w'’-]*)(?: [A-Z](?:\.|[\w'’-]*)){0,4}"
+_CREDIT = rf"(?:{_NAME}(?:/[\w.'’ -]+?)*/{_AGENCY}\b|\((?:AP Photo|Photo by)\b[^)]*\))"
+# Credits are cut from a caption, the caption stays: it is the newsroom's own text, and sometimes
+# the only place an article names what it shows.
+_CREDIT_AT_END = re.compile(rf"(?:\s*{_CREDIT})+\s*$")
+_CREDIT_AT_START = re.compile(rf"^{_CREDIT}\s+(?=[A-Z])")
+# Whole lines of in-body page furniture, by kind (the kind names the line in the ingest report).
+# Lines longer than _MAX_JUNK_LINE are dropped only as photo galleries (a scraped gallery is one long
+# line ending in "Hide Caption 49 of 49" or "Prev Next"); other furniture is short, paragraphs are not.
+_JUNK_LINES: dict[str, re.Pattern[str]] = {
+    "photo gallery": re.compile(r"\bHide Caption \d+ of \d+$|\bPrev Next$"),
+    "video player": re.compile(
+        r"^(?:\d+\.\s*)?How relevant is this ad to you\?$|^Video player was slow to load content\b|"
+        r"^(?:Video )?Ad Feedback\b|^JUST WATCHED\b.*\bReplay More Videos\b"
+    ),
+    "newsletter": re.compile(
+        r"(?i)\bsign(?:ing)?[ -]?up\b.*\b(?:newsletters?|inbox(?:es)?|here|texts?|briefing)\b|"
+        r"\bnewsletter\b.*\b(?:subscribe|inbox)\b|\bsubscribe to the newsletter\b|"
+        r"^A version of this (?:story|article) (?:first )?appear(?:s|ed) in\b|"
+        r"^This story is part of .{0,60}\bnewsletter\b|^Would you like to receive .{0,60}newsletter|"
+        r"\bnewsletter provides you with\b|^We will use the (?:details|information) you have shared\b|"
+        r"^If you wish to object to the use of your data\b|^'We' includes The Week\b|"
+        r"^(?:Thank you for supporting our journalism|Support local journalism|"
+        r"A subscription makes work like this possible|Support reporters who follow your government)\b"
+    ),
+    "byline": re.compile(
+        rf"(?i:^(?:Contact|Reach|E-?mail|Follow)\b.*(?:{_EMAIL}|@\w+|\bon Twitter\b))|"
+        rf"^(?:or )?{_EMAIL}\s*[;.]?$|"
+        rf"(?i:^(?=.*{_EMAIL}).*\b(?:(?:can|may) be (?:reached|contacted|emailed)|reach (?:him|her|them)|"
+        r"contact (?:him|her|them)|is on Twitter)\b)|"
+        r"^Contributing(?: writers?)?:|^[–—-]{1,2}\s*(?:The )?[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}$"
+    ),
+    "page notice": re.compile(
+        r"^Read More$|^Story continues below\.?$|^This (?:story|article)(?: and headline)? ha(?:s|ve) been "
+        r"updated\b.{0,60}$|\bis a USA TODAY content partner offering\b|^Our fact[- ]check (?:work is "
+        r"supported\b|sources:?$)|\bRecommendations are independently chosen by\b|"
+        r"^Prices were accurate at the time\b|^More AP [\w ]+:.*https?://"
+    ),
+}
+_MAX_JUNK_LINE = 400
 # "PARIS:", "NEW YORK —", "ISLAMABAD, Nov 17:" at the start of the body.
 _DATELINE = re.compile(r"^\s*(?P<place>[A-Z][A-Z.'\- ]{1,40}?)(?:,[^:\n—–]{1,30})?\s*(?::|—|–|--)\s")
 
@@ -53,11 +105,10 @@ class Cleaned:
 
 
 def clean(raw: RawDoc) -> Cleaned:
-    """Normalize whitespace, cut the sign-off and what follows, drop a repeated headline, date line
-    and photo captions, and collect metadata."""
-    text = _normalize(raw.text)
+    """Normalize whitespace, drop in-body page furniture and photo credits, cut the sign-off and what
+    follows, drop a repeated headline, date line and photo captions, and collect metadata."""
+    text, notes = _drop_junk_lines(_normalize(raw.text))
     source, published = raw.source, raw.published
-    notes = []
     cut = None
     sign_off = next((m for m in _SIGN_OFF.finditer(text) if m.start() >= _MIN_BODY), None)
     if sign_off:
@@ -97,6 +148,50 @@ def clean(raw: RawDoc) -> Cleaned:
         note="; ".join(notes) or None,
         updated=iso_date(raw.updated),
     )
+
+
+def junk_kind(line: str) -> str | None:
+    """The kind of page furniture ``line`` is (a key of _JUNK_LINES), or None for article text."""
+    line = line.strip()
+    if not line:
+        return None
+    kinds = _JUNK_LINES if len(line) <= _MAX_JUNK_LINE else {"photo gallery": _JUNK_LINES["photo gallery"]}
+    return next((kind for kind, pattern in kinds.items() if pattern.search(line)), None)
+
+
+def without_credit(line: str) -> tuple[str, list[str]]:
+    """``line`` without the photo credits a caption ends (or a gallery caption starts) with, and
+    the credits."""
+    credits = []
+    for pattern in (_CREDIT_AT_END, _CREDIT_AT_START):
+        found = pattern.search(line)
+        if found:
+            credits.append(found.group().strip())
+            line = line[: found.start()] + line[found.end() :]
+    return line, credits
+
+
+def _drop_junk_lines(text: str) -> tuple[str, list[str]]:
+    """``text`` without its furniture lines and photo credits, and a note per kind dropped (count
+    and an example)."""
+    kept: list[str] = []
+    dropped: dict[str, list[str]] = {}
+    for line in text.split("\n"):
+        kind = junk_kind(line)
+        if kind is not None:
+            dropped.setdefault(kind, []).append(line.strip())
+            continue
+        bare, credits = without_credit(line)
+        dropped.setdefault("photo credit", []).extend(credits)
+        kept.append(bare)
+    notes = [
+        f"dropped {len(lines)} {kind} line{'s' * (len(lines) > 1)} such as {lines[0][:80]!r}"
+        for kind, lines in dropped.items()
+        if lines
+    ]
+    if not notes:
+        return text, []
+    return _normalize("\n".join(kept)), notes
 
 
 def article_id(text: str) -> str:

@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import date
 
 from llama_index.core.llms import LLM
 
@@ -71,11 +72,15 @@ class Generator:
         self._lock = threading.Lock() if llm_kind(settings) == "llama-cpp" else None
 
     def stream(
-        self, question: str, top_k: int | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas of the draft as the model writes them, then the checked Answer (last)."""
         text = clean_question(question, self._settings.max_question_chars)
-        evidence = self._answerer.gather(text, top_k, filters)
+        evidence = self._answerer.gather(text, top_k, filters, as_of)
         if isinstance(evidence, Answer):
             yield evidence
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
@@ -74,29 +75,38 @@ class Answerer:
         self._keyword = keyword
         self.ranker: Ranker = load_ranker()
 
-    def answer(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
-        found = self.gather(clean_question(question, self._settings.max_question_chars), top_k, filters)
+    def answer(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+    ) -> Answer:
+        text = clean_question(question, self._settings.max_question_chars)
+        found = self.gather(text, top_k, filters, as_of)
         return found if isinstance(found, Answer) else self.compose(found)
 
     def gather(
-        self, text: str, top_k: int | None = None, filters: Filters | None = None
+        self,
+        text: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
     ) -> Evidence | Answer:
-        """Retrieve and rank the evidence for a clean question; an Answer when the store is empty.
+        """Retrieve and rank the evidence for a clean question asked on ``as_of`` (default
+        today); an Answer when the store is empty.
 
         Split from ``compose`` so the LLM mode (llm/generator.py) answers from the same evidence and
         falls back to the extractive answer without retrieving twice."""
-        k = self._settings.top_k if top_k is None else top_k
-        if k < 1 or k > 100:
-            raise InputError(f"top_k must be between 1 and 100, got {k}")
-        filters = filters or Filters()
+        k = self._check_k(top_k)
         revision = self._store.revision()
         if revision == "empty":
             return Answer(text=EMPTY_STORE, abstained=True, question=text)
         vector = self._embedder.question(text)
-        passages = retrieve(self._store, self._keyword, text, vector, k, filters, revision)
+        passages = retrieve(self._store, self._keyword, text, vector, k, until(filters, as_of), revision)
         ids = [sentence_id(p.article_id, i) for p in passages for i in p.sentence_range]
         rows = self._store.sentences(list(dict.fromkeys(ids)))
-        question_info = analyse(text)
+        question_info = analyse(text, as_of)
         titles = self._store.titles([p.article_id for p in passages])
         ranked = rank(question_info, vector, passages, rows, titles, self.ranker.sentence)
         return Evidence(text, question_info.kind, question_info.key_terms, passages, rows, ranked)
@@ -113,6 +123,26 @@ class Answerer:
             return 0.0
         z = float(self.ranker.confidence.logits(confidence_features(ranked))[0])
         return float(1.0 / (1.0 + np.exp(-z)))
+
+    def passages(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+    ) -> list[Passage]:
+        """Just the retrieval step: the top ``top_k`` passages (for measuring retrieval recall)."""
+        text = clean_question(question, self._settings.max_question_chars)
+        k = self._check_k(top_k)
+        vector = self._embedder.question(text)
+        revision = self._store.revision()
+        return retrieve(self._store, self._keyword, text, vector, k, until(filters, as_of), revision)
+
+    def _check_k(self, top_k: int | None) -> int:
+        k = self._settings.top_k if top_k is None else top_k
+        if k < 1 or k > 100:
+            raise InputError(f"top_k must be between 1 and 100, got {k}")
+        return k
 
     def compose(self, evidence: Evidence) -> Answer:
         """The extractive answer: the best sentence (and a close second) when the confidence
@@ -153,7 +183,7 @@ class Answerer:
         body = " ".join(f"{c.quote} [{n}]" for n, c in enumerate(citations, start=1))
         return Answer(text=body, abstained=False, citations=citations, question=text, confidence=confidence)
 
-    def passages(self, evidence: Evidence) -> list[Citation]:
+    def passage_citations(self, evidence: Evidence) -> list[Citation]:
         """The retrieved passages as citations (quote = the passage's text), best first.
 
         A passage's score is the relevance of its best sentence: the measure abstention compares
@@ -214,6 +244,18 @@ def confidence_features(ranked: list[Candidate]) -> np.ndarray:
     return np.asarray(
         [[best.logit, min(margin, _MAX_MARGIN), best.relevance, best.lexical, best.keyterms_near]]
     )
+
+
+def until(filters: Filters | None, as_of: date | None) -> Filters:
+    """``filters`` narrowed to articles published on or before ``as_of``.
+
+    Only a past ``as_of`` narrows: nothing is published after today, and a date filter would also
+    drop undated articles (their chunks carry no date to compare), which a question asked today
+    should still see. Asked as of a past day, only articles known to exist by then are used."""
+    filters = filters or Filters()
+    if as_of is None or as_of >= date.today() or (filters.date_to and filters.date_to <= as_of):
+        return filters
+    return replace(filters, date_to=as_of)
 
 
 def cite(row: SentenceRow, score: float, articles: dict[str, Article]) -> Citation | None:

@@ -92,6 +92,29 @@ def question_dates(text: str) -> tuple[DateRef, ...]:
     return tuple(dict.fromkeys(found))
 
 
+# Words that place a question in time relative to when it is asked ("as of"): the period of
+# publication they point at, ending at as_of. "Latest" and "so far" ask about the last days.
+_QUESTION_PERIOD = re.compile(
+    r"\b(?P<rel>this week|last week|this month|last month|this year|yesterday|today|recently|"
+    r"recent|latest|so far|lately|currently|now|these days)\b",
+    re.I,
+)
+# "Recently" and its kin: the last two weeks before as_of (news questions about "recent" events
+# ask about the current news cycle).
+RECENT_DAYS = 14
+
+
+def question_period(text: str, as_of: date) -> tuple[date, date] | None:
+    """The publication days a question's relative time words point at, read against ``as_of``
+    ("this week" asked on Thursday 2022-08-18: Monday 15 to 18 August), or None."""
+    starts = []
+    for m in _QUESTION_PERIOD.finditer(text):
+        period = _relative(m.group("rel").lower(), None, as_of)  # None: recently, latest, so far...
+        starts.append(period[0] if period else as_of - timedelta(days=RECENT_DAYS))
+    # News of a period is reported up to the day of asking ("last week" is still written about).
+    return (min(starts), as_of) if starts else None
+
+
 def sentence_periods(text: str, published: date) -> list[tuple[date, date]]:
     """The days a sentence's dates cover, relative ones read against ``published``."""
     periods: list[tuple[date, date]] = []

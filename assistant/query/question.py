@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 import Stemmer
 
-from assistant.query.dates import DateRef, question_dates
+from assistant.query.dates import DateRef, question_dates, question_period
 
 _STOPWORDS = frozenset(
     """a an the of in on at to for from by with about as and or but if is are was were be been
@@ -71,6 +72,9 @@ class Question:
     # Stems of the names and numbers the question asks about ("Patriot Front", "31"): an answer
     # that holds none of them, nor has them next to it, is about something else.
     key_terms: tuple[str, ...] = ()
+    # Publication days its relative time words point at ("this week", "recently"), read against
+    # the day it is asked; articles of that period are preferred.
+    period: tuple[date, date] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +89,8 @@ def stems(text: str) -> list[str]:
     return [_CANONICAL.get(s, s) for s in _stemmer().stemWords(words)]
 
 
-def analyse(text: str) -> Question:
+def analyse(text: str, as_of: date | None = None) -> Question:
+    """What ``text`` asks for; ``as_of`` (default today) is the day it is asked."""
     kind = next((name for name, pattern in _TYPES if pattern.search(text)), "other")
     return Question(
         text=text,
@@ -95,4 +100,5 @@ def analyse(text: str) -> Question:
         recency="latest" if _LATEST.search(text) else "earliest" if _EARLIEST.search(text) else None,
         dates=question_dates(text),
         key_terms=tuple(dict.fromkeys(stems(" ".join(_KEY_WORD.findall(text))))),
+        period=question_period(text, as_of or date.today()),
     )

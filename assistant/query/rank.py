@@ -23,6 +23,8 @@ hand-set weights out of fold (so far it has not; the file says which it holds an
 - ``keyterms`` / ``keyterms_near``: share of the question's names and numbers in the sentence /
   in it or a neighbour;
 - ``length``: log word count, capped; page furniture ("Show caption") is short.
+- ``period``: the sentence's article was published in the period the question's relative time
+  words point at ("this week", "recently", read against the day it is asked: query/dates.py).
 
 A sentence that is a near-copy of a better-ranked one from another article (a syndicated copy)
 is dropped, so an answer never cites one sentence twice.
@@ -35,6 +37,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,6 +64,7 @@ FEATURES = (
     "keyterms",
     "keyterms_near",
     "length",
+    "period",
 )
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 
@@ -281,11 +285,19 @@ def features(
             key_share(ts),
             key_share(near),
             math.log1p(min(words, _LONG_SENTENCE)) / math.log1p(_LONG_SENTENCE),
+            _within(question.period, published.get(row.article_id)),
         )
     if question.recency:
         relevance = out[:, 0] + _LEXICAL * out[:, 1]
         out[:, FEATURES.index("recency")] = _recency(question.recency, rows, relevance, published)
     return out
+
+
+def _within(period: tuple[date, date] | None, published: str | None) -> bool:
+    """``published`` (an ISO date) falls in ``period``."""
+    if period is None or not published:
+        return False
+    return period[0].isoformat() <= published <= period[1].isoformat()
 
 
 def _recency(

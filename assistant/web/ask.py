@@ -71,7 +71,13 @@ def _arguments(body: AskIn, max_history: int) -> dict:
         if q.strip():
             questions.append(q)
     filters = body.filters.filters() if body.filters is not None else None
-    return {"question": body.question, "top_k": body.top_k, "filters": filters, "history": questions}
+    return {
+        "question": body.question,
+        "top_k": body.top_k,
+        "filters": filters,
+        "history": questions,
+        "as_of": body.as_of,
+    }
 
 
 def _event(name: str, data: dict) -> str:

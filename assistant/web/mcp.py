@@ -17,7 +17,6 @@ tool or article, empty question) is an MCP tool error with a one-line reason.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date
@@ -39,9 +38,6 @@ from assistant.web.models import AnswerOut, FiltersIn
 from assistant.web.render import answer_markdown
 
 PATH = "/mcp"
-# Another change adds ``as_of`` to Assistant.ask; until it lands the tool refuses the argument
-# rather than ignore it (an answer for the wrong day would look right).
-AS_OF_SUPPORTED = "as_of" in inspect.signature(Assistant.ask).parameters
 _LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 _LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 
@@ -97,14 +93,9 @@ def build_server(assistant: Assistant) -> MCPServer:
 
         as_of: answer as of this day (ISO date). source: only articles from this source (see
         list_sources). date_from / date_to: only articles published in this range (inclusive)."""
-        extra = {}
-        if as_of is not None:
-            if not AS_OF_SUPPORTED:
-                raise ToolError("as_of is not supported by this version of the assistant")
-            extra["as_of"] = as_of
         filters = FiltersIn(source=source, date_from=date_from, date_to=date_to).filters()
         with _refusals():
-            answer = assistant.ask(question, filters=filters, **extra)
+            answer = assistant.ask(question, filters=filters, as_of=as_of)
         return CallToolResult(
             content=[TextContent(type="text", text=answer_markdown(answer))],
             structured_content=answer.to_dict(),

@@ -33,6 +33,11 @@ class AskIn(BaseModel):
     )
     top_k: int | None = Field(None, ge=1, le=100, description="passages to retrieve (1-100)")
     filters: FiltersIn | None = None
+    as_of: date | None = Field(
+        None,
+        description="the day the question is asked (default today): 'this week', 'recently' are read "
+        "against it and articles published after it are not used",
+    )
 
 
 class AnswerOut(BaseModel):

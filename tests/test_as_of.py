@@ -1,0 +1,68 @@
+"""Asking "as of" a day: later articles are not used, and "this week", "recently", "latest" are
+read against that day.
+
+The corpus (tests/data/as_of/) holds a flood reported twice (4 dead on 6 May, 9 dead on 20 May), two
+sailing races won by different boats (April and May), and an undated article.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.config import Settings
+from assistant.query.dates import RECENT_DAYS, question_period
+
+AS_OF = Path(__file__).parent / "data" / "as_of"
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory) -> Assistant:
+    assistant = Assistant(store_dir=tmp_path_factory.mktemp("as_of"), settings=Settings.from_env(env={}))
+    assert len(assistant.ingest([AS_OF / "articles.jsonl"]).added) == 5
+    return assistant
+
+
+def test_question_period_is_read_against_the_day_asked():
+    thursday = date(2022, 8, 18)
+    assert question_period("Which holiday did India celebrate this week?", thursday) == (
+        date(2022, 8, 15),
+        thursday,
+    )
+    assert question_period("What happened last month?", thursday) == (date(2022, 7, 1), thursday)
+    for words in ("recently", "so far", "the latest"):
+        assert question_period(f"Who won {words}?", thursday) == (thursday - timedelta(RECENT_DAYS), thursday)
+    assert question_period("Who won the race in 2019?", thursday) is None
+
+
+def test_articles_published_after_as_of_are_not_used(town):
+    early = town.ask("How many people did the Riverton floods kill?", as_of=date(2024, 5, 10))
+    assert not early.abstained and "4" in early.text
+    assert all(c.published <= "2024-05-10" for c in early.citations), early.citations
+    passages = town.passages("Who won the sailing race?", as_of=date(2024, 4, 10))
+    assert passages and {p.published for p in passages} == {"2024-04-02"}
+
+
+def test_this_week_and_recently_prefer_articles_near_as_of(town):
+    # Both flood reports answer "how many died"; the first one matches the words better, so only
+    # reading "this week" / "recently" against the day asked brings the newer report up.
+    for words in ("this week", "recently"):
+        question = f"How many people did the Riverton floods kill {words}?"
+        answer = town.ask(question, as_of=date(2024, 5, 22))
+        assert answer.text.startswith("RIVERTON: The death toll from this month's floods"), answer.text
+        assert "rose to 9" in answer.text and "killed 4" not in answer.text
+        # Asked on 10 May, the same words point at the first report.
+        early = town.ask(question, as_of=date(2024, 5, 10))
+        assert "killed 4" in early.text, early.text
+    latest = town.ask("What is the latest death toll from the Riverton floods?", as_of=date(2024, 5, 22))
+    assert "rose to 9" in latest.text, latest.text
+    this_week = town.ask("Who won the sailing race at Portville this week?", as_of=date(2024, 4, 4))
+    assert "Marta Reis" in this_week.text, this_week.text
+
+
+def test_asked_today_undated_articles_still_count(town):
+    answer = town.ask("How many books does the new library wing hold?")
+    assert not answer.abstained and "5,000" in answer.text
