@@ -102,6 +102,15 @@ class Embedder:
     def question(self, text: str) -> list[float]:
         return self._model.get_query_embedding(text)
 
+    def questions(self, texts: list[str]) -> list[list[float]]:
+        """Many questions in one forward pass, the same vectors ``question`` gives one by one
+        (the query prompt llama-index configured on the SentenceTransformer it holds). Used by
+        query/batcher.py to encode the questions of concurrent requests together."""
+        vectors = self._model._model.encode(
+            texts, prompt_name="query", normalize_embeddings=True, batch_size=len(texts)
+        )
+        return vectors.tolist()
+
 
 def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / (np.linalg.norm(vector) or 1.0)
