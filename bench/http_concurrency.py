@@ -120,7 +120,10 @@ def main() -> int:
     url = args.url or app.url
     failed = False
     try:
-        with httpx.Client(base_url=url, timeout=300, limits=httpx.Limits(max_connections=None)) as client:
+        # A connection per request, as from separate users; kept-alive ones raced uvicorn's idle
+        # close between levels ("Bad file descriptor").
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+        with httpx.Client(base_url=url, timeout=300, limits=limits) as client:
             alone = [(q, e) for q, e in qs if _correct(client.post("/api/ask", json={"question": q}), e)]
             print(f"{len(alone)} of {len(qs)} questions answered right one at a time; the levels ask those")
             qs = alone

@@ -42,8 +42,9 @@ class QuestionBatcher:
         self._worker.start()
 
     def question(self, text: str) -> list[float]:
-        """The question's vector; the encoder's exception if its batch failed. After ``close``
-        the caller's own thread encodes it."""
+        """The question's vector, or the encoder's exception for this text (a pass that fails is
+        retried text by text, so one bad text fails only its caller). After ``close`` the caller's
+        own thread encodes it."""
         future: Future[list[float]] = Future()
         with self._lock:
             if self._closed:
@@ -77,15 +78,20 @@ class QuestionBatcher:
                     break
                 batch.append(item)
             try:
-                vectors = self._encode([text for text, _ in batch])
-                if len(vectors) != len(batch):
-                    raise RuntimeError(f"encoder returned {len(vectors)} vectors for {len(batch)} texts")
-            except BaseException as exc:  # every waiting caller gets the error; the worker goes on
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for (_, future), vector in zip(batch, vectors, strict=True):
-                future.set_result(vector)
+                self._settle(batch)
+            except BaseException:  # one text spoilt the pass: each alone, so only its caller fails
+                for one in batch:
+                    try:
+                        self._settle([one])
+                    except BaseException as exc:
+                        one[1].set_exception(exc)
+
+    def _settle(self, batch: list[tuple[str, Future]]) -> None:
+        vectors = self._encode([text for text, _ in batch])
+        if len(vectors) != len(batch):
+            raise RuntimeError(f"the encoder gave {len(vectors)} vectors for {len(batch)} texts")
+        for (_, future), vector in zip(batch, vectors, strict=True):
+            future.set_result(vector)
 
 
 @lru_cache(maxsize=4)
