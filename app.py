@@ -22,7 +22,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=settings.host, help=f"address to bind (default {settings.host})")
     parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
     parser.add_argument("--store-dir", default=None, help="article store folder (ASSISTANT_STORE_DIR)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="app processes (default 1); more than one needs a Chroma server (ASSISTANT_CHROMA_URL)",
+    )
     args = parser.parse_args(argv)
+    if args.workers > 1 and not settings.chroma_url:
+        print(
+            "error: --workers needs a Chroma server (ASSISTANT_CHROMA_URL): an embedded store has "
+            "one writer process, and the app is that writer",
+            file=sys.stderr,
+        )
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     import uvicorn
@@ -43,10 +56,30 @@ def main(argv: list[str] | None = None) -> int:
             "read, add and delete articles",
             args.host,
         )
-    app = create_app(assistant)
     print(f"News Assistant on http://{args.host}:{args.port} (API docs at /docs, widget at /widget)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if args.workers > 1:
+        # uvicorn starts each worker process from an import string; each builds its own Assistant
+        # (model and store client) from the environment. The one built above checked the settings.
+        del assistant
+        uvicorn.run(
+            "app:worker_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+        )
+        return 0
+    uvicorn.run(create_app(assistant), host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def worker_app():
+    """The app of one ``--workers`` process (server mode: the store settings come from the env)."""
+    from assistant.api import Assistant
+    from assistant.web.app import create_app
+
+    return create_app(Assistant())
 
 
 if __name__ == "__main__":

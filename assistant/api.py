@@ -18,6 +18,7 @@ from assistant.llm.generator import Generator
 from assistant.llm.prompts import Prompts
 from assistant.llm.verify import Verifier
 from assistant.query.answerer import Answerer, clean_question
+from assistant.query.batcher import shared_batcher
 from assistant.query.condense import Chat, condense
 from assistant.query.retrieve import Passage
 from assistant.schema import Answer, Article, Citation, Filters, IngestReport
@@ -63,7 +64,8 @@ class Assistant:
             shared=bool(self.settings.chroma_url),
         )
         self._sources = Sources(self.settings, self._indexer, feeds)
-        self._answerer = Answerer(self.settings, self._embedder, self._store, self._keyword)
+        # Questions of concurrent callers (the web app's request threads) share forward passes.
+        self._answerer = Answerer(self.settings, shared_batcher(self._embedder), self._store, self._keyword)
         self._generator: Generator | None = None
         llm = make_llm(self.settings)  # None unless ASSISTANT_LLM names a backend
         if llm is not None:

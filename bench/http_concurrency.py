@@ -1,26 +1,39 @@
-"""Concurrent POST /api/ask against the real app on a loopback port; prints p50/p95 latency.
+"""Concurrent POST /api/ask against the real app on a loopback port: throughput, p50 and p95.
 
-    .venv/bin/python bench/http_concurrency.py [--requests 20] [--url http://127.0.0.1:7860]
+    .venv/bin/python bench/http_concurrency.py [--levels 20,100,200] [--articles 300] [--url URL]
 
-Without --url it starts ``app.py`` on a free port with a temp store holding the seed article.
-All requests go out at once (one thread each); every answer is checked.
+Without --url it starts ``app.py`` on a free port over a store of the seed article plus
+``--articles`` synthetic ones (bench/corpus.py), built once under bench/out/ and reused (a copy is
+served, so every run starts from the same files). At each level that many requests go out at once
+(one thread each); every answer is checked: the seed article's questions and "how many" questions
+about synthetic events whose answer (a count) stands in one article only. A first pass asks each
+question once, alone; the levels use those answered right then (a wrong one is a ranking matter,
+not a load one), so "all correct" means load changed no answer.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.webapp import WebApp  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.corpus import articles  # noqa: E402
+from tests.webapp import SEED, WebApp  # noqa: E402
 
-QUESTIONS = [
+SEED_QUESTIONS = [
     ("How many died in the Sinai crash?", "224"),
     ("How many people died in the Paris attacks?", "129"),
     ("How many EU member states agreed to France's request for help?", "28"),
@@ -28,41 +41,104 @@ QUESTIONS = [
 ]
 
 
+def questions(records: list[dict]) -> list[tuple[str, str]]:
+    """The seed questions, then one per synthetic event that only one article reports."""
+    titles = [r["title"].split(" (")[0].split(" in ") for r in records]
+    events = [(event.lower(), city) for event, city in titles]
+    unique = {e for e, n in Counter(events).items() if n == 1}
+    out = list(SEED_QUESTIONS)
+    for record, (event, city) in zip(records, events, strict=True):
+        if (event, city) in unique:
+            count = record["text"].split(", and ", 1)[1].split(" ", 1)[0]
+            out.append((f"How many people were affected by the {event} in {city}?", count))
+    return out
+
+
+def build_store(n_articles: int, records: list[dict]) -> Path:
+    """bench/out/http-store-N: the seed article and ``records``, ingested once by the CLI."""
+    store = ROOT / "bench" / "out" / f"http-store-{n_articles}"
+    if not (store / "complete").exists():
+        shutil.rmtree(store, ignore_errors=True)
+        store.mkdir(parents=True)
+        corpus = store.parent / f"http-corpus-{n_articles}.jsonl"
+        corpus.write_text("".join(json.dumps(r) + "\n" for r in records))
+        env = {**os.environ, "ASSISTANT_STORE_DIR": str(store)}
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "ingest", str(SEED), str(corpus)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        (store / "complete").touch()
+        print(f"built {store.name} in {time.perf_counter() - started:.0f} s")
+    return store
+
+
+def run_level(client: httpx.Client, qs: list[tuple[str, str]], n: int, offset: int) -> str:
+    def one(i: int) -> tuple[float, bool]:
+        question, expected = qs[(offset + i) % len(qs)]
+        start = time.perf_counter()
+        response = client.post("/api/ask", json={"question": question})
+        elapsed = time.perf_counter() - start
+        return elapsed, _correct(response, expected)
+
+    wall = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        results = list(pool.map(one, range(n)))
+    wall = time.perf_counter() - wall
+    latencies = sorted(r[0] for r in results)
+    ok = sum(r[1] for r in results)
+    p95 = latencies[min(n - 1, round(0.95 * (n - 1)))]
+    line = (
+        f"{n:>4} concurrent /api/ask: {ok}/{n} correct, {n / wall:5.1f} questions/s, "
+        f"p50 {statistics.median(latencies) * 1000:6.0f} ms, p95 {p95 * 1000:6.0f} ms"
+    )
+    return line if ok == n else line + "  WRONG ANSWERS"
+
+
+def _correct(response: httpx.Response, expected: str) -> bool:
+    return response.status_code == 200 and expected in response.json()["answer"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--url", default=None, help="a running server (default: start one)")
+    parser.add_argument("--levels", default="20,100,200", help="concurrency levels, comma-separated")
+    parser.add_argument("--articles", type=int, default=300, help="synthetic articles in the store")
+    parser.add_argument("--url", default=None, help="a running server over that store (default: start one)")
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the started app")
     args = parser.parse_args()
-    app = None if args.url else WebApp().start()
+    records = articles(args.articles)
+    qs = questions(records)
+    app = served = None
+    if not args.url:
+        served = Path(tempfile.mkdtemp(prefix="bench-http-")) / "store"
+        shutil.copytree(build_store(args.articles, records), served)
+        env = dict(item.split("=", 1) for item in args.env)
+        app = WebApp(env=env, store=served).start()
     url = args.url or app.url
+    failed = False
     try:
-        with httpx.Client(base_url=url, timeout=120) as client:
-            client.post("/api/ask", json={"question": QUESTIONS[0][0]}).raise_for_status()  # warm
-
-            def one(i: int) -> tuple[float, bool]:
-                question, expected = QUESTIONS[i % len(QUESTIONS)]
-                start = time.perf_counter()
-                response = client.post("/api/ask", json={"question": question})
-                elapsed = time.perf_counter() - start
-                return elapsed, response.status_code == 200 and expected in response.json()["answer"]
-
-            wall = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=args.requests) as pool:
-                results = list(pool.map(one, range(args.requests)))
-            wall = time.perf_counter() - wall
+        # A connection per request, as from separate users; kept-alive ones raced uvicorn's idle
+        # close between levels ("Bad file descriptor").
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+        with httpx.Client(base_url=url, timeout=300, limits=limits) as client:
+            alone = [(q, e) for q, e in qs if _correct(client.post("/api/ask", json={"question": q}), e)]
+            print(f"{len(alone)} of {len(qs)} questions answered right one at a time; the levels ask those")
+            qs = alone
+            offset = 0
+            for n in (int(x) for x in args.levels.split(",")):
+                line = run_level(client, qs, n, offset)
+                offset += n
+                failed |= line.endswith("WRONG ANSWERS")
+                print(line, flush=True)
     finally:
         if app:
             app.stop()
-    latencies = sorted(r[0] for r in results)
-    ok = sum(r[1] for r in results)
-    p50 = statistics.median(latencies)
-    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
-    print(
-        f"{args.requests} concurrent /api/ask: {ok}/{args.requests} correct, "
-        f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms, "
-        f"{args.requests / wall:.1f} req/s"
-    )
-    return 0 if ok == args.requests else 1
+        if served:
+            shutil.rmtree(served.parent, ignore_errors=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

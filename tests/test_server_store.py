@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
@@ -131,3 +132,62 @@ def test_stalled_server_gives_503_within_the_timeout(tmp_path):
         chroma.process.send_signal(signal.SIGCONT)
         app.stop()
         chroma.stop()
+
+
+def test_workers_need_a_chroma_server(tmp_path):
+    """``app.py --workers 2`` on an embedded store stops with one line: the app is its one writer."""
+    env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_CHROMA_URL"}
+    env["ASSISTANT_STORE_DIR"] = str(tmp_path / "store")
+    run = subprocess.run(
+        [sys.executable, "app.py", "--workers", "2", "--port", "9"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert run.returncode == 2
+    assert "--workers needs a Chroma server" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "store").exists()
+
+
+def test_two_worker_processes_answer_from_one_chroma_server(chroma_url):
+    """``app.py --workers 2`` in server mode: two app processes, every concurrent answer right."""
+    prefix = f"workers{uuid.uuid4().hex[:8]}"
+    env = {"ASSISTANT_CHROMA_URL": chroma_url, "ASSISTANT_COLLECTION_PREFIX": prefix}
+    app = WebApp(env=env, args=["--workers", "2"]).start()
+    try:
+        workers = [
+            p
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _parent(p) == app.process.pid and "python" in _command(p)
+        ]
+        assert len(workers) >= 2, [_command(p) for p in workers]
+        questions = [
+            ("How many died in the Sinai crash?", "224"),
+            ("How many EU member states agreed to France's request for help?", "28"),
+        ]
+
+        def ask(i: int) -> bool:
+            question, expected = questions[i % 2]
+            r = httpx.post(f"{app.url}/api/ask", json={"question": question}, timeout=120)
+            return r.status_code == 200 and expected in r.json()["answer"]
+
+        with ThreadPoolExecutor(16) as pool:
+            assert all(pool.map(ask, range(16)))
+    finally:
+        app.stop()
+
+
+def _parent(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _command(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

@@ -1,7 +1,9 @@
 """Start the real web app (``python app.py``) as a subprocess on a free loopback port, for tests.
 
-The store is a temp folder holding the seed article (or ``articles``: the sample folder).
-``WebApp.start`` waits for /healthz; ``stop`` ends the subprocess (by its own pid) and removes the store.
+The store is a temp folder holding the seed article (or ``articles``: the sample folder), or ``store``,
+a given folder served as it is.
+``WebApp.start`` waits for /healthz; ``stop`` ends the subprocess (by its own pid) and removes
+the temp store.
 """
 
 from __future__ import annotations
@@ -39,18 +41,21 @@ def free_port() -> int:
 @dataclass
 class WebApp:
     env: dict[str, str] = field(default_factory=dict)
-    articles: Path = SEED
     port: int = 0
     store: Path | None = None
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    articles: Path = SEED
+    args: list[str] = field(default_factory=list)  # more app.py options
+    _own_store: bool = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120.0) -> WebApp:
-        self.store = Path(tempfile.mkdtemp(prefix="webapp-store-"))
+        self._own_store = self.store is None
+        self.store = self.store or Path(tempfile.mkdtemp(prefix="webapp-store-"))
         self.port = self.port or free_port()
         env = {
             **os.environ,
@@ -62,20 +67,12 @@ class WebApp:
         for name in ("ASSISTANT_API_TOKEN", "ASSISTANT_UI_AUTH", "ASSISTANT_ALLOWED_ORIGINS"):
             if name not in self.env:
                 env.pop(name, None)
-        ingest = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", "ingest", str(self.articles)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if ingest.returncode != 0:
-            raise RuntimeError(f"seeding the store failed:\n{ingest.stdout}\n{ingest.stderr}")
+        if self._own_store:
+            self._seed(env, timeout)
         self.log_path = self.store / "app.log"
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -94,6 +91,18 @@ class WebApp:
         self.stop()
         raise RuntimeError(f"app.py did not answer /healthz within {timeout:.0f} s:\n{self.log()}")
 
+    def _seed(self, env: dict[str, str], timeout: float) -> None:
+        ingest = subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "ingest", str(self.articles)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if ingest.returncode != 0:
+            raise RuntimeError(f"seeding the store failed:\n{ingest.stdout}\n{ingest.stderr}")
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
 
@@ -105,5 +114,5 @@ class WebApp:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-        if self.store is not None:
+        if self.store is not None and self._own_store:
             shutil.rmtree(self.store, ignore_errors=True)

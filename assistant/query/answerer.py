@@ -12,6 +12,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError, check_unicode
+from assistant.query.batcher import QuestionBatcher
 from assistant.query.question import analyse
 from assistant.query.rank import Candidate, Ranker, load_ranker, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
@@ -67,8 +68,14 @@ class Evidence:
 
 class Answerer:
     def __init__(
-        self, settings: Settings, embedder: Embedder, store: CorpusStore, keyword: KeywordIndex
+        self,
+        settings: Settings,
+        embedder: Embedder | QuestionBatcher,
+        store: CorpusStore,
+        keyword: KeywordIndex,
     ) -> None:
+        """``embedder``: what encodes the question; the web app's Assistant passes a
+        QuestionBatcher so concurrent requests share forward passes."""
         self._settings = settings
         self._embedder = embedder
         self._store = store
