@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from assistant.web.ui import SAMPLE_EXAMPLES
 from tests.conftest import CHROMIUM, SAMPLE
@@ -99,7 +100,7 @@ def test_first_screen_on_the_sample_says_what_to_try(page):
             page.get_by_text(question, exact=True).wait_for()
         first = SAMPLE_EXAMPLES[0][0]
         page.get_by_text(first, exact=True).click()  # an example fills the question box
-        assert page.locator("#question textarea").input_value() == first
+        expect(page.locator("#question textarea")).to_have_value(first)  # filled by an event: waits
         answers = page.locator(".na-answer")
         page.locator("#ask").click()
         answers.first.wait_for(timeout=30_000)
