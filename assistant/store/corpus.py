@@ -270,29 +270,22 @@ class CorpusStore:
 
     @_guarded
     def sentences(self, ids: list[str]) -> list[SentenceRow]:
-        """The sentences ``ids`` (``<article>:s<i>``), unpacked from the chunks that hold them:
-        one query for all, a range condition per article."""
+        """The sentences ``ids`` (``<article>:s<i>``), unpacked from the chunks that hold them.
+        One ``$in`` query on the articles' ids, narrowed here: Chroma's SQLite metadata filter
+        took 15 s at 60,000 chunks for an ``$or`` of per-article sentence ranges, 15 ms for this."""
         if not ids:
             return []
-        wanted: dict[str, list[int]] = {}
-        for sid in dict.fromkeys(ids):
+        wanted: dict[str, set[int]] = {}
+        for sid in ids:
             article, index = sid.rsplit(":s", 1)
-            wanted.setdefault(article, []).append(int(index))
-        parts = [
-            {
-                "$and": [
-                    {"article_id": article},
-                    {"s_first": {"$lte": max(indices)}},
-                    {"s_last": {"$gte": min(indices)}},
-                ]
-            }
-            for article, indices in wanted.items()
-        ]
-        where = parts[0] if len(parts) == 1 else {"$or": parts}
+            wanted.setdefault(article, set()).add(int(index))
+        where = {"article_id": {"$in": list(wanted)}}
         rows = self._chunks.get(where=where, include=["documents", "metadatas"])
         found: dict[str, SentenceRow] = {}
         for text, meta in zip(rows["documents"], rows["metadatas"], strict=True):
-            found.update((r.sentence_id, r) for r in _unpack_sentences(text, meta))
+            indices = wanted[meta["article_id"]]
+            if any(meta["s_first"] <= i <= meta["s_last"] for i in indices):
+                found.update((r.sentence_id, r) for r in _unpack_sentences(text, meta))
         return [found[i] for i in dict.fromkeys(ids) if i in found]
 
     # ----- writes ------------------------------------------------------------------------------

@@ -21,8 +21,12 @@ def pack_vectors(vectors: np.ndarray) -> str:
 
 
 def unpack_vectors(packed: str, count: int) -> np.ndarray:
-    """The inverse of ``pack_vectors`` for ``count`` vectors (float32, count x dim)."""
-    return np.frombuffer(base64.b64decode(packed), dtype="<f2").reshape(count, -1).astype(np.float32)
+    """The inverse of ``pack_vectors`` for ``count`` vectors (float32, count x dim); ValueError
+    when ``packed`` does not hold ``count`` non-empty vectors."""
+    values = np.frombuffer(base64.b64decode(packed, validate=True), dtype="<f2")
+    if count < 1 or not values.size or values.size % count:
+        raise ValueError(f"packed vectors: {values.size} values for {count} vectors")
+    return values.reshape(count, -1).astype(np.float32)
 
 
 def pack_spans(spans: list[tuple[int, int]]) -> str:
