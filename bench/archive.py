@@ -7,7 +7,7 @@ model would take hours on 2 cores for the bulk, so all but the last 200 articles
 vectors for chunks and sentences (a bench-only stand-in for the embedder): Chroma, the HNSW graph,
 the keyword index and the ranker do the same work on them. The last 200 and everything measured
 after the build go through the real model. Then, in a new process state:
-- open: a read-only Assistant on the store (model load excluded: it is the same at any size),
+- open: a new Assistant on the store (model load excluded: it is the same at any size),
   and its first answer (the keyword index opened from its file, or caught up);
 - ask p50/p95 over questions about the generated articles;
 - ingest 10 new articles and time until the first answer that cites one of them;
@@ -61,6 +61,11 @@ def rss_mb() -> tuple[float, float]:
     return current / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _p(values: list[float], q: int) -> float:
+    ordered = sorted(values)
+    return statistics.median(ordered) if q == 50 else ordered[max(0, int(q / 100 * len(ordered)) - 1)]
+
+
 def build(store: Path, records: list[dict], settings: Settings) -> None:
     assistant = Assistant(store_dir=store, settings=settings)
     have = assistant.count()
@@ -100,27 +105,34 @@ def main() -> None:
     opened = time.perf_counter() - t
     t = time.perf_counter()
     assistant.ask("How many residents were evacuated in Oslo?")
-    print(f"open {opened:.2f} s (model load included), first answer {time.perf_counter() - t:.2f} s")
+    print(f"open {opened:.2f} s (model already loaded), first answer {time.perf_counter() - t:.2f} s")
 
     times = []
     for q in questions(records[:n], n_questions):
         t = time.perf_counter()
         assistant.ask(q)
         times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    p95 = times[max(0, int(0.95 * len(times)) - 1)]
-    print(f"ask p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms over {len(times)} questions")
+    encode = []
+    for q in questions(records[:n], n_questions):
+        t = time.perf_counter()
+        assistant._embedder.question(q)
+        encode.append((time.perf_counter() - t) * 1000)
+    print(f"ask p50 {_p(times, 50):.0f} ms, p95 {_p(times, 95):.0f} ms over {len(times)} questions")
+    enc = f"p50 {_p(encode, 50):.0f} ms, p95 {_p(encode, 95):.0f} ms"
+    print(f"  of which question encoding (torch, issue 12 item 1's part): {enc}")
 
-    new = records[n:]
-    for r in new:
-        r["title"] = r["title"].replace(" in ", " in New ")  # one fact no other article holds
-        r["text"] += f"\n\nThe inquiry into the {r['title']} was led by judge Ilse Marrow{r['url'][-6:]}."
+    new, run = records[n:], int(time.time())  # new articles on every run: a re-run adds them too
+    judges = [f"Ilse Marrow{run % 100_000}x{i}" for i in range(len(new))]  # a fact no other article holds
+    for r, judge in zip(new, judges, strict=True):
+        r["title"] = r["title"].replace(" in ", " in New ")
+        r["url"] += f"-{run}"
+        r["text"] += f"\n\nThe inquiry into the {r['title']} was led by judge {judge}."
     t = time.perf_counter()
     assistant.ingest_records(new, origin="bench-new")
     ingested = time.perf_counter() - t
     answer = assistant.ask(f"Who led the inquiry into the {new[3]['title']}?")
     total = time.perf_counter() - t
-    found = f"Marrow{new[3]['url'][-6:]}" in answer.text
+    found = judges[3] in answer.text
     print(f"10-article ingest {ingested:.2f} s, to first answer {total:.2f} s (answered from it: {found})")
     current, peak = rss_mb()
     print(f"process RSS {current:.0f} MB (peak {peak:.0f} MB)")
