@@ -257,7 +257,7 @@ class CorpusStore:
                 where=where, include=["documents", "metadatas"], limit=self._batch, offset=offset
             )
             for node_id, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=False):
-                public = {k: v for k, v in meta.items() if not k.startswith("_") and k not in _LLAMA_KEYS}
+                public = {k: v for k, v in meta.items() if not k.startswith("_")}
                 yield TextNode(
                     id_=node_id,
                     text=text,
@@ -508,10 +508,6 @@ def _cut(point: str) -> None:
     chunks, articles, replaced, revision."""
     if os.environ.get(CRASH_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-# Keys ChromaVectorStore adds to every chunk's metadata for its own bookkeeping.
-_LLAMA_KEYS = {"document_id", "doc_id", "ref_doc_id"}
 
 
 def make_chunk_node(
