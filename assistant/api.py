@@ -24,7 +24,7 @@ from assistant.query.retrieve import Passage
 from assistant.schema import Answer, Article, Citation, Filters, IngestReport
 from assistant.store.corpus import CorpusStore, Integrity
 from assistant.store.feeds import FeedState, FeedStore
-from assistant.store.keyword import KeywordIndex
+from assistant.store.keyword import KeywordIndex, keyword_path
 
 
 class Assistant:
@@ -54,8 +54,7 @@ class Assistant:
             self._embedder.quantization,
             writer=not read_only,
         )
-        keyword_dir = None if self.settings.chroma_url else self.settings.store_dir / "keyword_index"
-        self._keyword = KeywordIndex(self._store, keyword_dir)
+        self._keyword = KeywordIndex(self._store, keyword_path(self.settings))
         self._indexer = Indexer(self.settings, self._embedder, self._store)
         feeds = FeedStore(
             self._store.client,

@@ -112,7 +112,8 @@ def test_check_finds_and_repairs_damage(tmp_path):
     ids = {a.title.split()[0]: a.article_id for a in assistant.articles()}
 
     raw = assistant._store  # damage through the same Chroma client, as a failed writer would
-    raw._sentences.delete(where={"article_id": ids["Corbrook"]})  # sentences gone
+    corbrook = raw._chunks.get(where={"article_id": ids["Corbrook"]}, include=[])["ids"]
+    raw._chunks.update(ids=corbrook, metadatas=[{"_sv": ""} for _ in corbrook])  # sentence vectors gone
     raw._chunks.delete(where={"article_id": ids["Dunbrook"]})  # chunks gone: keyword index stale
     raw._articles.delete(ids=[ids["Falbrook"]])  # article gone, its parts orphaned
 
@@ -137,7 +138,7 @@ def test_repair_restores_lost_vectors(tmp_path):
     assert cli(store, "ingest", str(tmp_path / "a.jsonl")).returncode == 0
     shutil.copytree(store, before)
     assert cli(store, "ingest", str(tmp_path / "b.jsonl")).returncode == 0
-    _restore_vector_index(store, before, "news_sentences")
+    _restore_vector_index(store, before, "news_chunks")
 
     damaged = Assistant(store_dir=store, settings=Settings.from_env(env={}), read_only=True).check()
     assert damaged.incomplete and not damaged.orphans
@@ -167,7 +168,7 @@ def _restore_vector_index(store: Path, before: Path, collection: str) -> None:
 
 
 # ----- item 5: a kill -9 at every cut point of a write ----------------------------------------------
-CUT_POINTS = ["journal", "sentences", "chunks", "articles", "replaced", "revision"]
+CUT_POINTS = ["journal", "removed", "chunks", "articles", "replaced", "revision"]
 QUESTIONS = [f"Who was elected mayor of {t}?" for t in ("Belbrook", "Quenbrook", "Rosbrook", "Corford")]
 
 

@@ -1,11 +1,12 @@
-"""The corpus in Chroma: three collections that together hold everything a query needs.
+"""The corpus in Chroma: the collections that together hold everything a query needs.
 
 - ``<prefix>_articles``: one record per article, the clean full text (the ground truth for quotes
   and offsets) and its metadata. Written last, so it doubles as the commit marker of an ingest.
-- ``<prefix>_chunks``: retrieval units (runs of whole sentences) through llama-index's
-  ChromaVectorStore, so dense search and metadata filters are llama-index's own.
-- ``<prefix>_sentences``: one vector per sentence, fetched by id at query time to rank the
-  sentences of retrieved chunks without encoding anything but the question.
+- ``<prefix>_chunks``: retrieval units (runs of whole sentences), searched through llama-index's
+  ChromaVectorStore, so dense search and metadata filters are llama-index's own. Each chunk also
+  carries its sentences' spans and vectors (float16, store/packing.py), fetched at query time to rank
+  the sentences of retrieved chunks without encoding anything but the question. Chunks are written
+  with Chroma's own ``add``: llama-index's would add a JSON copy of every node (~15 % of the store).
 
 The articles collection's metadata carries the schema version, the embedding model with the
 backend and quantization that ran it, and a
@@ -18,6 +19,9 @@ keyword index) are keyed by it, which is what lets several processes share one C
   (a re-run adds them again) and the removals it was making are finished. One record per write,
   not a key in shared metadata, so processes writing through one Chroma server can't overwrite
   each other's records.
+- ``<prefix>_changes``: the change log, one record per finished write or rollback (the article ids
+  it touched, and when). The keyword index (store/keyword.py) catches up from it, in time
+  proportional to the change, in every process sharing the store.
 
 An embedded store has one writer process at a time (store/lock.py); a server has any number.
 """
@@ -30,6 +34,7 @@ import logging
 import os
 import signal
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import numpy as np
 from chromadb.api import ClientAPI
 from llama_index.core.schema import NodeRelationship, NodeWithScore, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
@@ -52,10 +58,12 @@ from assistant.errors import AssistantError, StoreError, StoreVersionError
 from assistant.schema import Article, Filters
 from assistant.store.client import brief, open_client
 from assistant.store.lock import hold_writer_lock
+from assistant.store.packing import pack_spans, pack_vectors, unpack_spans, unpack_vectors
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 2: sentence vectors packed into chunk metadata (no sentences collection), a change log.
+SCHEMA_VERSION = 2
 # Test-only: a write cut point name (see _cut); the process kills itself there with SIGKILL.
 CRASH_ENV = "ASSISTANT_TEST_CRASH_AT"
 _ARTICLE_FIELDS = ("title", "source", "published", "updated", "url", "dateline", "origin")
@@ -102,7 +110,7 @@ class Integrity:
     """What ``CorpusStore.inspect`` found; ``problems`` is empty for a sound store."""
 
     articles: int = 0
-    incomplete: list[str] = field(default_factory=list)  # missing chunks, sentences or vectors
+    incomplete: list[str] = field(default_factory=list)  # missing chunks, sentence data or vectors
     orphans: list[str] = field(default_factory=list)  # ids with chunks/sentences but no article
     unfinished: list[str] = field(default_factory=list)  # writes begun and not finished
     keyword_stale: bool = False  # the keyword index misses chunks or holds removed ones
@@ -150,7 +158,7 @@ class CorpusStore:
             settings.store_dir.mkdir(parents=True, exist_ok=True)
             hold_writer_lock(settings.store_dir, settings.lock_wait)
         self._client = open_client(settings)
-        names = ("articles", "chunks", "sentences", "journal")
+        names = ("articles", "chunks", "journal", "changes")
         self._names = {k: f"{settings.collection_prefix}_{k}" for k in names}
         self._open(embed_model, dim, embed_backend, embed_quantization)
         if writer:
@@ -189,15 +197,12 @@ class CorpusStore:
                 f"ASSISTANT_EMBED_BACKEND={built_with[0]} or use a new store"
             )
         self._chunks = self._client.get_or_create_collection(self._names["chunks"], embedding_function=None)
-        # Sentence vectors are only ever fetched by id, never searched, so the similarity graph
-        # Chroma builds on insert can be as cheap as it allows: inserts take ~40 % less time.
-        self._sentences = self._client.get_or_create_collection(
-            self._names["sentences"],
-            embedding_function=None,
-            configuration={"hnsw": {"ef_construction": 10, "max_neighbors": 4}},
-        )
         self._journal = self._client.get_or_create_collection(self._names["journal"], embedding_function=None)
+        self._changes = self._client.get_or_create_collection(self._names["changes"], embedding_function=None)
         self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
+        # Names this store instance (a store deleted and made again gets another): caches of it
+        # kept outside Chroma (the keyword index) are dropped when it differs.
+        self.identity = str(self._articles.id)
         self._batch = self._client.get_max_batch_size()
 
     @property
@@ -271,32 +276,49 @@ class CorpusStore:
         ]
 
     @_guarded
-    def iter_chunk_nodes(self) -> Iterator[TextNode]:
-        """All chunk nodes (text and metadata, no vectors), in pages: the keyword index is built
-        from these, so in server mode it needs nothing but the server."""
-        total = self._chunks.count()
-        for offset in range(0, total, self._batch):
-            rows = self._chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
+    def iter_chunk_nodes(self, article_ids: list[str] | None = None) -> Iterator[TextNode]:
+        """Chunk nodes (text and public metadata, no vectors), in pages: all of them, or those of
+        ``article_ids``. The keyword index is built from these, so in server mode it needs
+        nothing but the server."""
+        where = {"article_id": {"$in": list(dict.fromkeys(article_ids))}} if article_ids else None
+        if article_ids is not None and not article_ids:
+            return
+        offset = 0
+        while True:
+            rows = self._chunks.get(
+                where=where, include=["documents", "metadatas"], limit=self._batch, offset=offset
+            )
             for node_id, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=False):
-                public = {k: v for k, v in meta.items() if not k.startswith("_") and k not in _LLAMA_KEYS}
+                public = {k: v for k, v in meta.items() if not k.startswith("_")}
                 yield TextNode(
                     id_=node_id,
                     text=text,
                     metadata=public,
                     excluded_embed_metadata_keys=list(public),  # keep metadata out of BM25 terms
                 )
+            if len(rows["ids"]) < self._batch:
+                return
+            offset += self._batch
 
     @_guarded
     def sentences(self, ids: list[str]) -> list[SentenceRow]:
+        """The sentences ``ids`` (``<article>:s<i>``), unpacked from the chunks that hold them.
+        One ``$in`` query on the articles' ids, narrowed here: Chroma's SQLite metadata filter
+        took 15 s at 60,000 chunks for an ``$or`` of per-article sentence ranges, 15 ms for this."""
         if not ids:
             return []
-        rows = self._sentences.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-        return [
-            SentenceRow(i, m["article_id"], m["start"], m["end"], d, list(v))
-            for i, d, m, v in zip(
-                rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=False
-            )
-        ]
+        wanted: dict[str, set[int]] = {}
+        for sid in ids:
+            article, index = sid.rsplit(":s", 1)
+            wanted.setdefault(article, set()).add(int(index))
+        where = {"article_id": {"$in": list(wanted)}}
+        rows = self._chunks.get(where=where, include=["documents", "metadatas"])
+        found: dict[str, SentenceRow] = {}
+        for text, meta in zip(rows["documents"], rows["metadatas"], strict=True):
+            indices = wanted[meta["article_id"]]
+            if any(meta["s_first"] <= i <= meta["s_last"] for i in indices):
+                found.update((r.sentence_id, r) for r in _unpack_sentences(text, meta))
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
 
     # ----- writes ------------------------------------------------------------------------------
     @_guarded
@@ -309,17 +331,16 @@ class CorpusStore:
             return
         with self._journaled(new, list(replaces)):
             self._remove_parts(new)
-            rows = [s for e in entries for s in e.sentences]
-            for i in range(0, len(rows), self._batch):
-                part = rows[i : i + self._batch]
-                self._sentences.add(
-                    ids=[r.sentence_id for r in part],
-                    embeddings=[r.vector for r in part],
-                    documents=[r.text for r in part],
-                    metadatas=[{"article_id": r.article_id, "start": r.start, "end": r.end} for r in part],
+            _cut("removed")
+            records = [(n, _chunk_metadata(n, e.sentences)) for e in entries for n in e.chunks]
+            for i in range(0, len(records), self._batch):
+                part = records[i : i + self._batch]
+                self._chunks.add(
+                    ids=[n.node_id for n, _ in part],
+                    embeddings=[n.embedding for n, _ in part],
+                    documents=[n.text for n, _ in part],
+                    metadatas=[m for _, m in part],
                 )
-            _cut("sentences")
-            self._vectors.add([n for e in entries for n in e.chunks])
             _cut("chunks")
             articles = [e.article for e in entries]
             for i in range(0, len(articles), self._batch):
@@ -344,8 +365,10 @@ class CorpusStore:
 
     @_guarded
     def touch(self) -> None:
-        """Change the revision token, so every cache derived from the corpus is rebuilt."""
+        """Log a change of everything and change the revision token, so every cache derived from
+        the corpus is rebuilt (after a repair behind the change log's back)."""
         self._require_writer()
+        self._log_change(None)
         self._bump_revision()
 
     @_guarded
@@ -361,6 +384,7 @@ class CorpusStore:
                 continue
             ids = json.loads(plan)
             self._drop(ids["write"] + ids["delete"])
+            self._log_change(ids["write"] + ids["delete"])
             self._bump_revision()
             self._journal.delete(ids=[record_id])
             log.warning(
@@ -396,9 +420,32 @@ class CorpusStore:
         _cut("journal")
         self._bump_revision()
         yield
+        self._log_change(write + delete)
         self._bump_revision()
         _cut("revision")
         self._journal.delete(ids=[record_id])
+
+    def _log_change(self, article_ids: list[str] | None) -> None:
+        """One change-log record: which articles a finished write (or rollback) touched; None
+        for all of them."""
+        self._changes.add(
+            ids=[uuid.uuid4().hex],
+            embeddings=[[0.0]],
+            documents=[json.dumps(None if article_ids is None else sorted(set(article_ids)))],
+            metadatas=[{"at": time.time_ns()}],
+        )
+
+    @_guarded
+    def changes_since(self, at: int) -> list[tuple[str, int, list[str] | None]]:
+        """Change-log records written at or after ``at`` (ns since the epoch): (id, at, article
+        ids or None for all), oldest first. Readers pass a time a margin before their last record, since a
+        record's time is taken just before it lands and clocks of writer hosts may differ."""
+        rows = self._changes.get(where={"at": {"$gte": at}}, include=["documents", "metadatas"])
+        found = [
+            (i, int(m["at"]), json.loads(d))
+            for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True)
+        ]
+        return sorted(found, key=lambda c: c[1])
 
     def _require_writer(self) -> None:
         if not self._writer:
@@ -409,13 +456,11 @@ class CorpusStore:
         self._remove_parts(article_ids)
 
     def _remove_parts(self, article_ids: list[str]) -> None:
-        """Chunks and sentences of these articles, in one call per collection (not one per
-        article, and not through ChromaVectorStore.delete, which takes one id at a time)."""
+        """Chunks (with their sentences) of these articles, in one call (not through
+        ChromaVectorStore.delete, which takes one id at a time)."""
         if not article_ids:
             return
-        where = {"article_id": {"$in": list(dict.fromkeys(article_ids))}}
-        self._chunks.delete(where=where)
-        self._sentences.delete(where=where)
+        self._chunks.delete(where={"article_id": {"$in": list(dict.fromkeys(article_ids))}})
 
     def _bump_revision(self) -> None:
         meta = dict(self._client.get_collection(self._names["articles"]).metadata or {})
@@ -434,23 +479,14 @@ class CorpusStore:
             for article_id, meta in zip(rows["ids"], rows["metadatas"], strict=True):
                 expected_chunks[article_id] = int(meta.get("chunks", 0))
         chunk_meta = self._all_metadata(self._chunks)
-        sentence_meta = self._all_metadata(self._sentences)
-        chunks_ok = self._with_vectors(self._chunks, list(chunk_meta))
-        sentences_ok = self._with_vectors(self._sentences, list(sentence_meta))
-        expected_sentences: dict[str, set[str]] = {}
-        for meta in chunk_meta.values():
-            ids = expected_sentences.setdefault(meta["article_id"], set())
-            ids.update(sentence_id(meta["article_id"], i) for i in range(meta["s_first"], meta["s_last"] + 1))
+        chunks_ok = {
+            i for i in self._with_vectors(self._chunks, list(chunk_meta)) if _sentences_sound(chunk_meta[i])
+        }
         report = Integrity(articles=len(expected_chunks), chunk_ids=set(chunk_meta))
         for article_id, n in expected_chunks.items():
-            chunks = {chunk_id(article_id, i) for i in range(n)}
-            sentences = expected_sentences.get(article_id, set())
-            if not n or not chunks <= chunks_ok or not sentences or not sentences <= sentences_ok:
+            if not n or not {chunk_id(article_id, i) for i in range(n)} <= chunks_ok:
                 report.incomplete.append(article_id)
-        owners = {m["article_id"] for m in chunk_meta.values()} | {
-            m["article_id"] for m in sentence_meta.values()
-        }
-        report.orphans = sorted(owners - set(expected_chunks))
+        report.orphans = sorted({m["article_id"] for m in chunk_meta.values()} - set(expected_chunks))
         rows = self._journal.get(include=["metadatas"])
         report.unfinished = [
             f"pid {m.get('pid')} on {m.get('host')} since {m.get('started')}" for m in rows["metadatas"]
@@ -500,14 +536,10 @@ def _alive(meta: dict[str, Any]) -> bool:
 def _cut(point: str) -> None:
     """Test-only crash hook: with ASSISTANT_TEST_CRASH_AT=<point> in the environment the process
     kills itself there (SIGKILL, as a power cut or OOM kill would), so tests/test_store_safety.py
-    can check that every cut point of a write recovers. Points, in order: journal, sentences,
+    can check that every cut point of a write recovers. Points, in order: journal, removed,
     chunks, articles, replaced, revision."""
     if os.environ.get(CRASH_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-# Keys ChromaVectorStore adds to every chunk's metadata for its own bookkeeping.
-_LLAMA_KEYS = {"document_id", "doc_id", "ref_doc_id"}
 
 
 def make_chunk_node(
@@ -537,6 +569,36 @@ def make_chunk_node(
     )
     node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article.article_id)
     return node
+
+
+def _chunk_metadata(node: TextNode, sentences: list[SentenceRow]) -> dict[str, Any]:
+    """A chunk's metadata as stored: its filterable fields, and its sentences packed."""
+    meta = dict(node.metadata)
+    mine = [s for s in sentences if meta["s_first"] <= sentence_index(s.sentence_id) <= meta["s_last"]]
+    mine.sort(key=lambda s: sentence_index(s.sentence_id))
+    meta["_ss"] = pack_spans([(s.start, s.end) for s in mine])
+    meta["_sv"] = pack_vectors(np.asarray([s.vector for s in mine], dtype=np.float32))
+    return meta
+
+
+def _unpack_sentences(text: str, meta: dict[str, Any]) -> list[SentenceRow]:
+    """A chunk's sentences from its record (the text is sliced from the chunk's own text)."""
+    spans = unpack_spans(meta["_ss"])
+    vectors = unpack_vectors(meta["_sv"], len(spans))
+    first, offset, article = int(meta["s_first"]), int(meta["start"]), meta["article_id"]
+    return [
+        SentenceRow(sentence_id(article, first + j), article, a, b, text[a - offset : b - offset], v.tolist())
+        for j, ((a, b), v) in enumerate(zip(spans, vectors, strict=True))
+    ]
+
+
+def _sentences_sound(meta: dict[str, Any]) -> bool:
+    """Whether a chunk record holds a span and a vector for each of its sentences."""
+    try:
+        n = int(meta["s_last"]) - int(meta["s_first"]) + 1
+        return len(unpack_spans(meta["_ss"])) == n and len(unpack_vectors(meta["_sv"], n)) == n
+    except (KeyError, ValueError, TypeError):
+        return False
 
 
 def to_metadata_filters(filters: Filters) -> MetadataFilters | None:

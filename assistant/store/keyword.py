@@ -1,103 +1,187 @@
-"""The keyword (BM25) side of hybrid retrieval, derived from the chunks in Chroma.
+"""The keyword (BM25) side of hybrid retrieval: an SQLite FTS5 index of the chunks in Chroma.
 
-llama-index's BM25Retriever (bm25s with an English stemmer) does the scoring. The index is a cache
-of the store keyed by the store's revision token: rebuilt when another process or an ingest changed
-the corpus, and, for the embedded store, saved under the store dir so a restart doesn't rebuild it.
+Why FTS5 and not bm25s (llama-index's BM25Retriever, used before): bm25s builds one immutable
+index, so every write rebuilt it from every chunk in the store (and in server mode every app
+process did so again). FTS5 adds and deletes rows in place and keeps its BM25 statistics (document
+count, average length, term frequencies) exact after deletes; it ships with Python's sqlite3, so
+there is no new dependency. Scoring is FTS5's ``bm25()`` (Okapi, k1 = 1.2, b = 0.75) over the
+Porter-stemmed ``porter unicode61`` tokenizer, the question's stopwords removed as bm25s did.
+
+The index is a cache of the store, kept in a file: under the store dir when embedded, under
+``<store_dir>/keyword/`` keyed by server and prefix in server mode. It follows the store through
+the change log (``CorpusStore.changes_since``): when the store's revision moves, the records since
+the last one applied name the articles a write touched, and only their rows are replaced with
+what Chroma holds now. Replaying a record is harmless, so records are read with a margin before
+the last one applied (late landings, clock skew between writer hosts). A new or foreign file, or a
+record that says "everything" (``CorpusStore.touch``), rebuilds from all chunks.
 """
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import logging
-import shutil
+import re
+import sqlite3
 import threading
-from functools import lru_cache
 from pathlib import Path
 
-import Stemmer
-from llama_index.core.schema import NodeWithScore
-from llama_index.core.vector_stores.utils import build_metadata_filter_fn
-from llama_index.retrievers.bm25 import BM25Retriever
+from bm25s.stopwords import STOPWORDS_EN
+from llama_index.core.schema import NodeWithScore, TextNode
 
+from assistant.config import Settings
 from assistant.schema import Filters
-from assistant.store.corpus import CorpusStore, to_metadata_filters
+from assistant.store.corpus import CorpusStore
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+
+# Change-log records are read back this far before the last one applied (ns): a write's record is
+# stamped just before it lands, and writers on other hosts may have clocks this far apart.
+REPLAY_MARGIN_NS = 120 * 1_000_000_000
+_FORMAT = "1"  # bump when the tables below change: an older file is then rebuilt
+_TOKEN = re.compile(r"\w+")
+_STOPWORDS = frozenset(STOPWORDS_EN)
+_PUBLIC = ("article_id", "start", "end", "s_first", "s_last", "source", "published_int")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunk (
+    rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
+    start INTEGER, "end" INTEGER, s_first INTEGER, s_last INTEGER, source TEXT, published_int INTEGER
+);
+CREATE INDEX IF NOT EXISTS chunk_article ON chunk (article_id);
+CREATE TABLE IF NOT EXISTS applied (change_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5 (body, tokenize = 'porter unicode61');
+"""
+
+
+def keyword_path(settings: Settings) -> Path:
+    """Where this process keeps the keyword index of the configured store."""
+    if not settings.chroma_url:
+        return settings.store_dir / "keyword.sqlite3"
+    key = hashlib.sha256(f"{settings.chroma_url}|{settings.collection_prefix}".encode()).hexdigest()[:16]
+    return settings.store_dir / "keyword" / f"{key}.sqlite3"
 
 
 class KeywordIndex:
-    def __init__(self, store: CorpusStore, persist_dir: Path | None) -> None:
+    def __init__(self, store: CorpusStore, path: Path | None) -> None:
+        """``path``: the index file (None keeps it in memory, rebuilt per process)."""
         self._store = store
-        self._persist_dir = persist_dir
         self._lock = threading.Lock()
         self._revision: str | None = None
-        self._retriever: BM25Retriever | None = None
+        self._db = _connect(path)
+        self._db.executescript(_SCHEMA)
 
     def search(self, question: str, k: int, filters: Filters, revision: str) -> list[NodeWithScore]:
         """Top ``k`` chunks for ``question`` by BM25, restricted by ``filters``."""
-        base = self._current(revision)
-        if base is None:
+        terms = [t for t in dict.fromkeys(_TOKEN.findall(question.lower())) if t not in _STOPWORDS]
+        if not terms:
             return []
-        size = int(base.bm25.scores["num_docs"])
-        mask = _mask(base, revision, filters) if filters else None
-        if mask is not None and not any(mask):
-            return []
-        # A shallow copy shares the bm25s index and corpus; one per query keeps top-k and the
-        # filter mask out of shared state, so concurrent queries don't see each other's settings.
-        retriever = copy.copy(base)
-        retriever.similarity_top_k = min(k, size)
-        retriever.corpus_weight_mask = list(mask) if mask is not None else None
-        return [hit for hit in retriever.retrieve(question) if hit.score > 0]
+        where, args = ["text MATCH ?"], [" OR ".join('"' + t.replace('"', "") + '"' for t in terms)]
+        if filters.source:
+            where.append("chunk.source = ?")
+            args.append(filters.source)
+        if filters.date_from:
+            where.append("chunk.published_int >= ?")
+            args.append(int(filters.date_from.strftime("%Y%m%d")))
+        if filters.date_to:
+            where.append("chunk.published_int <= ?")
+            args.append(int(filters.date_to.strftime("%Y%m%d")))
+        sql = (
+            f"SELECT chunk.*, text.body, -bm25(text) FROM text JOIN chunk ON chunk.rowid = text.rowid "
+            f"WHERE {' AND '.join(where)} ORDER BY bm25(text) LIMIT ?"
+        )
+        with self._lock:
+            self._follow(revision)
+            rows = self._db.execute(sql, [*args, k]).fetchall()
+        return [NodeWithScore(node=_node(row), score=float(row[-1])) for row in rows if row[-1] > 0]
 
     def matches(self, chunk_ids: set[str]) -> bool:
         """Whether the index for the store's current revision holds exactly ``chunk_ids``: false
-        when a write changed chunks without changing the revision (``assistant check``)."""
-        base = self._current(self._store.revision())
-        return {row["node_id"] for row in base.corpus} == chunk_ids if base else not chunk_ids
-
-    def _current(self, revision: str) -> BM25Retriever | None:
+        when a write changed chunks without logging it (``assistant check``)."""
         with self._lock:
-            if revision != self._revision:
-                self._retriever = self._load(revision) or self._build(revision)
-                self._revision = revision
-            return self._retriever
+            self._follow(self._store.revision())
+            return {r[0] for r in self._db.execute("SELECT chunk_id FROM chunk")} == chunk_ids
 
-    def _load(self, revision: str) -> BM25Retriever | None:
-        path = self._path(revision)
-        if path is None or not path.is_dir():
-            return None
+    def _follow(self, revision: str) -> None:
+        """Bring the index up to the store's ``revision`` (caller holds the lock)."""
+        if revision == self._revision:
+            return
+        state = dict(self._db.execute("SELECT key, value FROM state").fetchall())
+        if state.get("format") != _FORMAT or state.get("store") != self._store.identity:
+            self._rebuild()
+        else:
+            self._catch_up(int(state["seen"]))
+        self._revision = revision
+
+    def _catch_up(self, seen: int) -> None:
+        changes = self._store.changes_since(seen - REPLAY_MARGIN_NS)
+        applied = {r[0] for r in self._db.execute("SELECT change_id FROM applied")}
+        todo = [c for c in changes if c[0] not in applied]
+        if any(ids is None for _, _, ids in todo):
+            self._rebuild()
+            return
+        if not todo:
+            return
+        articles = sorted({a for _, _, ids in todo for a in ids})
+        with self._db:
+            self._delete(articles)
+            self._insert(self._store.iter_chunk_nodes(articles))
+            self._db.executemany("INSERT OR IGNORE INTO applied VALUES (?, ?)", [(c[0], c[1]) for c in todo])
+            newest = max(seen, *(c[1] for c in todo))
+            self._db.execute("DELETE FROM applied WHERE at < ?", (newest - 2 * REPLAY_MARGIN_NS,))
+            self._db.execute("UPDATE state SET value = ? WHERE key = 'seen'", (str(newest),))
+        log.debug("keyword index: %d change(s), %d article(s) replaced", len(todo), len(articles))
+
+    def _rebuild(self) -> None:
+        """Index every chunk. The log position is read first, so a write landing during the
+        build is replayed by the next catch-up."""
+        changes = self._store.changes_since(0)
+        with self._db:
+            self._db.execute("DELETE FROM chunk")
+            self._db.execute("DELETE FROM text")
+            self._db.execute("DELETE FROM applied")
+            self._db.execute("DELETE FROM state")
+            self._db.executemany("INSERT INTO applied VALUES (?, ?)", [(c[0], c[1]) for c in changes])
+            self._insert(self._store.iter_chunk_nodes())
+            seen = str(changes[-1][1] if changes else 0)
+            state = {"format": _FORMAT, "store": self._store.identity, "seen": seen}
+            self._db.executemany("INSERT INTO state VALUES (?, ?)", state.items())
+        log.info("keyword index rebuilt from the store")
+
+    def _delete(self, article_ids: list[str]) -> None:
+        for i in range(0, len(article_ids), 500):
+            part = article_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = f"SELECT rowid FROM chunk WHERE article_id IN ({marks})"
+            self._db.execute(f"DELETE FROM text WHERE rowid IN ({rows})", part)
+            self._db.execute(f"DELETE FROM chunk WHERE article_id IN ({marks})", part)
+
+    def _insert(self, nodes: object) -> None:
+        for node in nodes:
+            meta = node.metadata
+            cursor = self._db.execute(
+                'INSERT INTO chunk (chunk_id, article_id, start, "end", s_first, s_last, source,'
+                " published_int) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (node.node_id, *(meta.get(k) for k in _PUBLIC)),
+            )
+            self._db.execute("INSERT INTO text (rowid, body) VALUES (?, ?)", (cursor.lastrowid, node.text))
+
+
+def _connect(path: Path | None) -> sqlite3.Connection:
+    """The index file in WAL mode (readers and the writer of one host share it); in memory when
+    the folder can't be written, with a warning: then each process rebuilds on start."""
+    if path is not None:
         try:
-            return BM25Retriever.from_persist_dir(str(path), show_progress=False)
-        except Exception as exc:  # a damaged cache is rebuilt from the store, never fatal
-            log.warning("keyword index at %s unreadable (%s); rebuilding", path, exc)
-            return None
-
-    def _build(self, revision: str) -> BM25Retriever | None:
-        nodes = list(self._store.iter_chunk_nodes())
-        if not nodes:
-            return None
-        retriever = BM25Retriever.from_defaults(
-            nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="english", similarity_top_k=1
-        )
-        path = self._path(revision)
-        if path is not None:
-            try:
-                if path.parent.exists():
-                    shutil.rmtree(path.parent)
-                path.mkdir(parents=True)
-                retriever.persist(str(path), show_progress=False)
-            except OSError as exc:
-                log.warning("keyword index not saved to %s (%s)", path, exc)
-        return retriever
-
-    def _path(self, revision: str) -> Path | None:
-        return self._persist_dir / revision if self._persist_dir else None
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            db.execute("PRAGMA journal_mode = WAL")
+            return db
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("keyword index can't be kept at %s (%s); keeping it in memory", path, exc)
+    return sqlite3.connect(":memory:", check_same_thread=False)
 
 
-@lru_cache(maxsize=32)
-def _mask(base: BM25Retriever, revision: str, filters: Filters) -> tuple[int, ...]:
-    """Which chunks pass ``filters`` (1) or not (0), in corpus order; cached per revision."""
-    by_id = {row["node_id"]: row for row in base.corpus}
-    keep = build_metadata_filter_fn(lambda node_id: by_id[node_id], to_metadata_filters(filters))
-    return tuple(int(keep(row["node_id"])) for row in base.corpus)
+def _node(row: tuple) -> TextNode:
+    """A hit as the node retrieval fuses with dense hits (the metadata dense hits carry)."""
+    meta = {k: v for k, v in zip(_PUBLIC, row[2:9], strict=True) if v is not None}
+    return TextNode(id_=row[1], text=row[9], metadata=meta, excluded_embed_metadata_keys=list(meta))
