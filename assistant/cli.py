@@ -85,7 +85,7 @@ def _ask(args: argparse.Namespace) -> int:
 def _chat(args: argparse.Namespace) -> int:
     """A terminal conversation: follow-ups see the earlier questions. Empty line or EOF ends it."""
     assistant = _assistant(args)
-    chat = assistant.query.condense()
+    chat = assistant.chat()
     interactive = sys.stdin.isatty()
     if interactive:
         print(

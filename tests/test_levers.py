@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.query.dates import DateRef, mentions, question_dates, sentence_periods
-from assistant.query.question import analyse
 from assistant.config import Settings
 from assistant.evaluate import evaluate, load_cases
+from assistant.query.dates import DateRef, mentions, question_dates, sentence_periods
+from assistant.query.question import analyse
 from assistant.query.retrieve import retrieve
 from assistant.schema import Filters
 

@@ -12,9 +12,9 @@ import time
 import pytest
 
 from assistant import Assistant
-from assistant.query.answerer import NOT_COVERED
 from assistant.config import Settings
 from assistant.llm.verify import missing_facts, split_claims
+from assistant.query.answerer import NOT_COVERED
 from assistant.schema import Answer
 from bench.llm_answers import gemma as gemma_path
 from tests.conftest import SEED, free_port
@@ -110,7 +110,7 @@ def test_ollama_request_format_and_checked_answer(store_dir, ollama):
 
 def test_llm_condenses_follow_ups(store_dir, ollama):
     assistant = make(store_dir, llm="ollama", llm_model="stub-model", llm_base_url=ollama.url)
-    chat = assistant.query.condense()
+    chat = assistant.chat()
     first = chat.ask(SINAI)
     second = chat.ask("And in Paris?")
     condense_request = ollama.requests[-2]["messages"][-1]["content"]
