@@ -63,7 +63,9 @@ def server(embed_origin):
 
 def ask(page, question: str, scope=None):
     scope = scope or page
-    answers = scope.locator(".na-answer, .na-note, .na-error")
+    answers = scope.locator("#chat").locator(
+        ".na-answer, .na-note, .na-error"
+    )  # not the Articles tab's notes
     before = answers.count()
     scope.locator("#question textarea").fill(question)
     scope.locator("#ask").click()

@@ -58,7 +58,9 @@ def ask_streamed(page, question: str, scope=None, check_draft=None):
 
     ``check_draft(draft_locator)`` runs once the draft holds "killing 224"."""
     scope = scope or page
-    answers = scope.locator(".na-answer, .na-note, .na-error")
+    answers = scope.locator("#chat").locator(
+        ".na-answer, .na-note, .na-error"
+    )  # not the Articles tab's notes
     before = answers.count()
     scope.locator("#question textarea").fill(question)
     scope.locator("#ask").click()
@@ -136,7 +138,7 @@ def test_llm_down_shows_extractive_answer_with_notice(server_llm_down, page):
     page.goto(server_llm_down.url)
     page.locator("#question textarea").fill(SINAI)
     page.locator("#ask").click()
-    answer = page.locator(".na-answer, .na-note, .na-error").first
+    answer = page.locator("#chat").locator(".na-answer, .na-note, .na-error").first
     answer.wait_for(timeout=30_000)
     assert "224" in answer.locator(".na-text").inner_text()
     assert answer.locator(".na-ref").first.inner_text() == "[1]"
