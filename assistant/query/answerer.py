@@ -209,19 +209,7 @@ class Answerer:
                 ),
                 default=0.0,
             )
-            found.append(
-                Citation(
-                    quote=article.text[p.start : p.end],
-                    article_id=article.article_id,
-                    title=article.title,
-                    source=article.source,
-                    published=article.published,
-                    url=article.url,
-                    start=p.start,
-                    end=p.end,
-                    score=round(relevance, 4),
-                )
-            )
+            found.append(citation(article, p.start, p.end, relevance))
         return sorted(found, key=lambda c: c.score, reverse=True)
 
     def _neighbour_with_kind(self, kind: str, best: Candidate) -> Candidate | None:
@@ -271,14 +259,19 @@ def cite(row: SentenceRow, score: float, articles: dict[str, Article]) -> Citati
     if article is None or article.text[row.start : row.end] != row.text:
         log.warning("dropped citation %s: quote not found at its offsets", row.sentence_id)
         return None
+    return citation(article, row.start, row.end, score)
+
+
+def citation(article: Article, start: int, end: int, score: float) -> Citation:
+    """The citation of ``article.text[start:end]``."""
     return Citation(
-        quote=row.text,
+        quote=article.text[start:end],
         article_id=article.article_id,
         title=article.title,
         source=article.source,
         published=article.published,
         url=article.url,
-        start=row.start,
-        end=row.end,
+        start=start,
+        end=end,
         score=round(score, 4),
     )
