@@ -349,7 +349,7 @@ def test_http_api_web_ui_and_scheduler_syncing_while_answering(site, two_apps):
         assert answered >= 1
 
         # the web UI's paste-a-URL box (the same event the Fetch button sends)
-        ui = Client(f"{two_apps[0].url}/", verbose=False)
+        ui = Client(f"{two_apps[0].url}/", headers={"Authorization": f"Bearer {TOKEN}"}, verbose=False)
         site.publish("/other.xml", "Harbour Times", [replace(items[0], slug="ferry", title="Ferries end")])
         html = ui.predict(site.url("/news/ferry.html"), False, api_name="/add_source")[0]
         assert "added 1" in html
