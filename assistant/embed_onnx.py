@@ -24,6 +24,7 @@ import logging
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -64,8 +65,14 @@ def openvino_forward(model_path: Path, cache_dir: Path) -> Forward:
         str(exported_model(model_path, "onnx", cache_dir)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
     )
 
+    # One infer request per thread: a compiled model's own request serves one call at a time
+    # ("Infer Request is busy" when the question batcher and a feed sync encode together).
+    requests = threading.local()
+
     def forward(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
-        return compiled({"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        if not hasattr(requests, "request"):
+            requests.request = compiled.create_infer_request()
+        return requests.request.infer({"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
 
     return forward
 

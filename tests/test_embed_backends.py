@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,6 +73,17 @@ def test_vectors_agree_with_torch(backend, cache, torch_embedder, int8_store):
     )
     assert float(ours[0][0] @ theirs[0][0]) >= 0.97
     assert np.sum(ours[1][0] * theirs[1][0], axis=1).min() >= 0.97
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_threads_encode_at_once(backend, cache, torch_embedder):
+    """The question batcher and an ingest (a feed sync) encode on two threads at the same time."""
+    embedder = load_embedder(Settings().embed_model, 64, backend, cache)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(embedder.texts, [SENTENCES] * 32))
+    reference = np.asarray(torch_embedder.texts(SENTENCES))
+    for vectors in results:
+        assert np.sum(np.asarray(vectors) * reference, axis=1).min() >= 0.9999
 
 
 def test_export_is_made_once_and_reused(cache, int8_store):
