@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.embed import resolve_model  # noqa: E402  (sets HF_HUB_OFFLINE before llama-index loads models)
 from assistant.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
-from assistant.schema import Answer, Article, Citation  # noqa: E402
+from assistant.query.answerer import citation  # noqa: E402
+from assistant.schema import Answer, Article  # noqa: E402
 
 DEFAULT_QA = ROOT / "tests" / "data" / "seed_qa.jsonl"
 DEFAULT_CORPUS = ROOT / "data" / "articles"
@@ -115,19 +116,8 @@ class Baseline:
         if found is None or (self.threshold is not None and found[3] < self.threshold):
             return Answer(text=NOT_COVERED, abstained=True, question=question)
         article, start, end, score = found
-        quote = article.text[start:end]
-        citation = Citation(
-            quote=quote,
-            article_id=article.article_id,
-            title=article.title,
-            source=article.source,
-            published=article.published,
-            url=article.url,
-            start=start,
-            end=end,
-            score=round(score, 4),
-        )
-        return Answer(text=f"{quote} [1]", abstained=False, citations=[citation], question=question)
+        quoted = citation(article, start, end, score)
+        return Answer(text=f"{quoted.quote} [1]", abstained=False, citations=[quoted], question=question)
 
     def _chunk_sentences(self, node) -> tuple[list[tuple[int, int]], np.ndarray]:
         """Sentence spans (article offsets) of a chunk and their vectors, computed once per chunk."""
