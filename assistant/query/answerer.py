@@ -13,7 +13,8 @@ from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError, check_unicode
 from assistant.query.batcher import QuestionBatcher
-from assistant.query.question import analyse
+from assistant.query.context import refers_back, restates, usable
+from assistant.query.question import Question, analyse
 from assistant.query.rank import Candidate, Ranker, load_ranker, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
 from assistant.schema import Answer, Article, Citation, Filters
@@ -59,8 +60,7 @@ class Evidence:
     """What retrieval found for one question: the passages, their sentences, ranked."""
 
     question: str  # the clean, standalone question
-    kind: str  # answer type from query/question.py: number, date, person, place, other
-    key_terms: tuple[str, ...]  # stems of the names and numbers the question asks about
+    asks: Question  # what it asks for: answer type, terms, names and numbers (query/question.py)
     passages: list[Passage]
     rows: list[SentenceRow]  # the sentences of ``passages``
     ranked: list[Candidate]
@@ -110,13 +110,15 @@ class Answerer:
         if revision == "empty":
             return Answer(text=EMPTY_STORE, abstained=True, question=text)
         vector = self._embedder.question(text)
-        passages = retrieve(self._store, self._keyword, text, vector, k, until(filters, as_of), revision)
+        passages = retrieve(
+            self._store, self._keyword, text, vector, k, until(filters, as_of), revision, as_of
+        )
         ids = [sentence_id(p.article_id, i) for p in passages for i in p.sentence_range]
         rows = self._store.sentences(list(dict.fromkeys(ids)))
         question_info = analyse(text, as_of)
         titles = self._store.titles([p.article_id for p in passages])
         ranked = rank(question_info, vector, passages, rows, titles, self.ranker.sentence)
-        return Evidence(text, question_info.kind, question_info.key_terms, passages, rows, ranked)
+        return Evidence(text, question_info, passages, rows, ranked)
 
     @property
     def threshold(self) -> float:
@@ -143,7 +145,7 @@ class Answerer:
         k = self._check_k(top_k)
         vector = self._embedder.question(text)
         revision = self._store.revision()
-        return retrieve(self._store, self._keyword, text, vector, k, until(filters, as_of), revision)
+        return retrieve(self._store, self._keyword, text, vector, k, until(filters, as_of), revision, as_of)
 
     def _check_k(self, top_k: int | None) -> int:
         k = self._settings.top_k if top_k is None else top_k
@@ -174,11 +176,12 @@ class Answerer:
         )
 
     def best_answer(self, evidence: Evidence, confidence: float = 0.0) -> Answer:
-        """The best sentence (and a close second) as the answer, whatever its confidence; the
-        ranker's refit (bench/fit_ranker.py) scores rankings with it."""
+        """The best sentence, with the neighbour that completes it (query/context.py) or else a
+        close second, as the answer, whatever its confidence; the ranker's refit
+        (bench/fit_ranker.py) scores rankings with it."""
         text, ranked = evidence.question, evidence.ranked
         best = ranked[0]
-        second = self._neighbour_with_kind(evidence.kind, best) if not best.kind else None
+        second = self._context(evidence.asks, best)
         if second is None and len(ranked) > 1 and ranked[1].logit >= best.logit - _SECOND_SENTENCE_MARGIN:
             second = ranked[1]
         chosen = [best] + ([second] if second and self._settings.max_citations > 1 else [])
@@ -212,21 +215,27 @@ class Answerer:
             found.append(citation(article, p.start, p.end, relevance))
         return sorted(found, key=lambda c: c.score, reverse=True)
 
-    def _neighbour_with_kind(self, kind: str, best: Candidate) -> Candidate | None:
-        """The nearest sentence around ``best`` that holds what the question type asks for.
+    def _context(self, question: Question, best: Candidate) -> Candidate | None:
+        """The sentence around ``best`` that completes it as an answer, if one does.
 
-        A quote is often split from its attribution ("'Raqqa ... is the head of the snake.'"
+        When ``best`` lacks what the question type asks for, the nearest sentence that holds it:
+        a quote is often split from its attribution ("'Raqqa ... is the head of the snake.'"
         follows "... David Cameron said"), so for "who" the name sits one or two sentences away.
-        """
-        if kind == "other":
-            return None
+        Else the sentence before one that refers back, or after one that restates the question."""
         index = sentence_index(best.row.sentence_id)
-        order = [index - 1, index + 1, index - 2]
+        if question.kind != "other" and not best.kind:
+            order, wanted = [index - 1, index + 1, index - 2], lambda t: matches_kind(question.kind, t)
+        elif refers_back(best.row.text, question):
+            order, wanted = [index - 1], usable
+        elif restates(best.row.text, question):
+            order, wanted = [index + 1], usable
+        else:
+            return None
         ids = [sentence_id(best.row.article_id, i) for i in order if i >= 0]
         rows = {r.sentence_id: r for r in self._store.sentences(ids)}
         for i in ids:
             row = rows.get(i)
-            if row is not None and matches_kind(kind, row.text):
+            if row is not None and wanted(row.text):
                 return replace(best, row=row, lexical=0.0, kind=True)
         return None
 

@@ -58,6 +58,14 @@ _LATEST = re.compile(r"\b(?:latest|most recent|newest|current|updated|so far|now
 _EARLIEST = re.compile(r"\b(?:earliest|initial|initially|first reported|originally|at first)\b", re.I)
 # A name is a capitalised word that doesn't open the question; a number is any figure.
 _KEY_WORD = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’\-]*|\b\d[\d,.]*\d\b|\b\d\b")
+# The words after "which"/"what" up to the verb: "Which wildly popular show was..." -> wildly,
+# popular, show. The answer is a thing of that kind, so a sentence saying "the ... show" without
+# naming it refers back (query/context.py).
+_WHICH = re.compile(r"\b(?:which|what)\s+((?:[a-z][\w-]*\s+){0,3}[a-z][\w-]*)", re.I)
+_WHICH_STOP = frozenset(
+    "is was are were did does do has have had will would can could should may might must of in on "
+    "at for to from by with that who whose which the a an".split()
+)
 _AGGREGATE_WORDS = re.compile(r"\b(together|combined|in total|altogether|total|in all|both)\b", re.I)
 
 
@@ -75,6 +83,8 @@ class Question:
     # Publication days its relative time words point at ("this week", "recently"), read against
     # the day it is asked; articles of that period are preferred.
     period: tuple[date, date] | None = None
+    # The words of its "which ..." phrase, lower-case ("Which menu item did..." -> menu, item).
+    asks_for: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -101,4 +111,18 @@ def analyse(text: str, as_of: date | None = None) -> Question:
         dates=question_dates(text),
         key_terms=tuple(dict.fromkeys(stems(" ".join(_KEY_WORD.findall(text))))),
         period=question_period(text, as_of or date.today()),
+        asks_for=_which_words(text),
     )
+
+
+def _which_words(text: str) -> tuple[str, ...]:
+    """The words of the question's "which/what ..." phrase, up to its first function word."""
+    match = _WHICH.search(text)
+    if not match:
+        return ()
+    words = []
+    for word in match.group(1).lower().split():
+        if word in _WHICH_STOP:
+            break
+        words.append(word)
+    return tuple(words)

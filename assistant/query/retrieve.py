@@ -4,6 +4,12 @@ Reciprocal rank fusion is written here (a few lines) rather than through llama-i
 QueryFusionRetriever because that class re-creates the query bundle for each retriever, which
 drops the question vector this module computes once and the sentence ranker reuses.
 
+News is read as of a day (``as_of``, default today): a chunk published shortly before it gets a
+fusion bonus that fades with its age (``recency``), since a question about the news is about recent
+events far more often than not. On the dev set (realnews-dev, questions asked on the day of their
+quiz) it lifted evidence recall at k = 8 from 0.756 to 0.86 (0.849 leave-one-week-out); an archive
+older than a few months is unaffected, since every chunk's bonus is then near zero.
+
 Near-duplicate chunks of different articles (a syndicated story published by two sources with
 small edits) are collapsed to the best-ranked copy, so copies don't fill the top k and an answer
 doesn't cite the same sentence twice from two sources.
@@ -11,8 +17,10 @@ doesn't cite the same sentence twice from two sources.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from assistant.schema import Filters
 from assistant.store.corpus import CorpusStore
@@ -23,6 +31,11 @@ RRF_K = 60  # the constant from Cormack et al. (2009); dampens the weight of top
 # one changed word in a 40-word chunk keeps about 0.85, different reports of one event stay < 0.3.
 DUPLICATE_JACCARD = 0.6
 _WORD = re.compile(r"\w+")
+# The recency bonus: RECENCY_WEIGHT times a top rank's reciprocal-rank score for a chunk published
+# on the day asked, halving every RECENCY_DAYS * ln 2 (about 10) days. Chosen on the dev set over
+# weights 0.5-3 and scales 3-60 days; recall held within 0.03 from weight 1 and 7 days up.
+RECENCY_WEIGHT = 2.0
+RECENCY_DAYS = 14.0
 
 
 @dataclass(frozen=True)
@@ -51,9 +64,11 @@ def retrieve(
     k: int,
     filters: Filters,
     revision: str,
+    as_of: date | None = None,
     pool: int = 3,
 ) -> list[Passage]:
-    """Top ``k`` passages; each side contributes its top ``k * pool`` to the fusion."""
+    """Top ``k`` passages for a question asked on ``as_of`` (default today); each side contributes
+    its top ``k * pool`` to the fusion."""
     dense_hits = store.query_chunks(vector, k * pool, filters)
     keyword_hits = keyword.search(question, k * pool, filters, revision)
     fused: dict[str, float] = {}
@@ -62,6 +77,9 @@ def retrieve(
         for rank, hit in enumerate(hits):
             fused[hit.node.node_id] = fused.get(hit.node.node_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             nodes.setdefault(hit.node.node_id, hit.node)
+    day = as_of or date.today()
+    for node_id, node in nodes.items():
+        fused[node_id] += recency(node.metadata.get("published_int"), day)
     dense = {hit.node.node_id: float(hit.score or 0.0) for hit in dense_hits}
     dense_rank = {hit.node.node_id: r for r, hit in enumerate(dense_hits)}
     keyword_rank = {hit.node.node_id: r for r, hit in enumerate(keyword_hits)}
@@ -84,6 +102,16 @@ def retrieve(
             )
         )
     return passages
+
+
+def recency(published_int: object, as_of: date) -> float:
+    """The fusion bonus of a chunk published on ``published_int`` (20220617) for a question asked
+    on ``as_of``: 0 when undated or published later (a filter drops those when asked)."""
+    iso = _iso(published_int)
+    if iso is None:
+        return 0.0
+    age = (as_of - date.fromisoformat(iso)).days
+    return RECENCY_WEIGHT / (RRF_K + 1) * math.exp(-age / RECENCY_DAYS) if age >= 0 else 0.0
 
 
 def _without_copies(ranked: list[str], nodes: dict, k: int) -> list[str]:
