@@ -63,6 +63,14 @@ def test_this_week_and_recently_prefer_articles_near_as_of(town):
     assert "Marta Reis" in this_week.text, this_week.text
 
 
+def test_retrieval_prefers_articles_published_shortly_before_as_of(town):
+    # Both flood reports match; without time words the 6 May one matches the words better.
+    question = "How many people did the Riverton floods kill?"
+    assert town.passages(question, as_of=date(2024, 5, 25))[0].published == "2024-05-20"
+    # Asked today, both are years old: the fading bonus is nil and the word match leads.
+    assert town.passages(question)[0].published == "2024-05-06"
+
+
 def test_asked_today_undated_articles_still_count(town):
     answer = town.ask("How many books does the new library wing hold?")
     assert not answer.abstained and "5,000" in answer.text

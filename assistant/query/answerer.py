@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -176,12 +177,15 @@ class Answerer:
         )
 
     def best_answer(self, evidence: Evidence, confidence: float = 0.0) -> Answer:
-        """The best sentence, with the neighbour that completes it (query/context.py) or else a
-        close second, as the answer, whatever its confidence; the ranker's refit
-        (bench/fit_ranker.py) scores rankings with it."""
+        """The best sentence and a second one, whatever its confidence: the nearby sentence that
+        holds what the question type asks for when the best lacks it; for a "which/what" question
+        the neighbour that completes the best (query/context.py); else a close runner-up. The
+        ranker's refit (bench/fit_ranker.py) scores rankings with it."""
         text, ranked = evidence.question, evidence.ranked
         best = ranked[0]
-        second = self._context(evidence.asks, best)
+        second = self._with_kind(evidence.asks.kind, best)
+        if second is None and evidence.asks.kind == "other":
+            second = self._completion(evidence.asks, best)
         if second is None and len(ranked) > 1 and ranked[1].logit >= best.logit - _SECOND_SENTENCE_MARGIN:
             second = ranked[1]
         chosen = [best] + ([second] if second and self._settings.max_citations > 1 else [])
@@ -189,7 +193,6 @@ class Answerer:
         citations = [c for c in (cite(cand.row, cand.score, articles) for cand in chosen) if c is not None]
         if not citations:
             return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
-        citations.sort(key=lambda c: (c.article_id, c.start))
         body = " ".join(f"{c.quote} [{n}]" for n, c in enumerate(citations, start=1))
         return Answer(text=body, abstained=False, citations=citations, question=text, confidence=confidence)
 
@@ -215,23 +218,30 @@ class Answerer:
             found.append(citation(article, p.start, p.end, relevance))
         return sorted(found, key=lambda c: c.score, reverse=True)
 
-    def _context(self, question: Question, best: Candidate) -> Candidate | None:
-        """The sentence around ``best`` that completes it as an answer, if one does.
+    def _with_kind(self, kind: str, best: Candidate) -> Candidate | None:
+        """When ``best`` lacks what the question type asks for, the nearest sentence that holds it.
 
-        When ``best`` lacks what the question type asks for, the nearest sentence that holds it:
-        a quote is often split from its attribution ("'Raqqa ... is the head of the snake.'"
+        A quote is often split from its attribution ("'Raqqa ... is the head of the snake.'"
         follows "... David Cameron said"), so for "who" the name sits one or two sentences away.
-        Else the sentence before one that refers back, or after one that restates the question."""
-        index = sentence_index(best.row.sentence_id)
-        if question.kind != "other" and not best.kind:
-            order, wanted = [index - 1, index + 1, index - 2], lambda t: matches_kind(question.kind, t)
-        elif refers_back(best.row.text, question):
-            order, wanted = [index - 1], usable
-        elif restates(best.row.text, question):
-            order, wanted = [index + 1], usable
-        else:
+        """
+        if kind == "other" or best.kind:
             return None
-        ids = [sentence_id(best.row.article_id, i) for i in order if i >= 0]
+        return self._neighbour(best, (-1, 1, -2), lambda text: matches_kind(kind, text))
+
+    def _completion(self, question: Question, best: Candidate) -> Candidate | None:
+        """The sentence before a ``best`` that refers back, or after one that restates the
+        question (query/context.py)."""
+        before = self._neighbour(best, (-1,), usable) if refers_back(best.row.text, question) else None
+        if before is None and restates(best.row.text, question):
+            return self._neighbour(best, (1,), usable)
+        return before
+
+    def _neighbour(
+        self, best: Candidate, steps: tuple[int, ...], wanted: Callable[[str], bool]
+    ) -> Candidate | None:
+        """The first sentence ``steps`` away from ``best`` in its article whose text is ``wanted``."""
+        index = sentence_index(best.row.sentence_id)
+        ids = [sentence_id(best.row.article_id, index + step) for step in steps if index + step >= 0]
         rows = {r.sentence_id: r for r in self._store.sentences(ids)}
         for i in ids:
             row = rows.get(i)

@@ -22,7 +22,7 @@ from assistant.query.question import Question, stems
 _OPENS_WITH_REFERENCE = re.compile(
     r"^[\"“‘']?(?:(?:But|And|So|Yet|Still|Now|Instead|However|Meanwhile)\b,?\s+)?"
     r"(?:(?:On|In|By|Since|After|Before|Last|This|Earlier|Later)\b[^,]{0,30},\s*)?"
-    r"(?:He|She|It|They|This|That|These|Those|Its|Their|His|Her|The)\b"
+    r"(?i:he|she|it|they|this|that|these|those|its|their|his|her|the)\b"
 )
 # A restatement: this share of the sentence's content words are the question's.
 _ECHO_SHARE = 0.7

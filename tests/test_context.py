@@ -1,0 +1,71 @@
+"""An extractive answer is completed by the neighbour its best sentence leans on: the sentence
+before one that refers back ("the hit Danish drama" after the drama's name), the sentence after
+one that restates the question."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant import Assistant
+from assistant.config import Settings
+from assistant.query.context import refers_back, restates, usable
+from assistant.query.question import analyse
+
+ARTICLES = [
+    {
+        "title": "Streaming service renews drama",
+        "source": "Screen Weekly",
+        "published": "2024-03-04",
+        "url": "https://context.example/screen/renewal",
+        "text": "Harbor Lights is coming back.\n\nThe streaming service said on Monday that the hit Danish "
+        "drama would return for a third season, after the second drew record audiences across Europe."
+        "\n\nFilming starts in Aarhus in the autumn.",
+    },
+    {
+        "title": "Museum picks a new home",
+        "source": "City Notes",
+        "published": "2024-03-05",
+        "url": "https://context.example/city/museum",
+        "text": "After two years of debate, the city council chose a site for the new maritime museum on "
+        "Tuesday.\n\nThe museum will move to the old customs house on the quay.\n\nIt opens in 2027.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def screen(tmp_path_factory) -> Assistant:
+    path = tmp_path_factory.mktemp("context-data") / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(a) for a in ARTICLES), encoding="utf-8")
+    assistant = Assistant(store_dir=tmp_path_factory.mktemp("context"), settings=Settings.from_env(env={}))
+    assert len(assistant.ingest([path]).added) == 2
+    return assistant
+
+
+def test_which_phrase_and_references():
+    question = analyse("Which hit drama will return for a third season?")
+    assert question.asks_for == ("hit", "drama")
+    assert refers_back("The service said the hit Danish drama would return.", question)
+    assert refers_back("But those shelves are empty now.", analyse("Which condiment is missing?"))
+    assert not refers_back("Harbor Lights is coming back.", question)
+    assert restates("A hit drama will return for a third season.", question)
+    assert not restates("Harbor Lights is coming back for a third season in Aarhus.", question)
+    assert not usable("CNN —") and usable("Harbor Lights is coming back.")
+
+
+def test_answer_adds_the_sentence_a_reference_leans_on(screen):
+    answer = screen.ask("Which hit drama will return for a third season?")
+    assert not answer.abstained
+    assert "Harbor Lights" in answer.text, answer.text
+    # The best sentence stays the first citation; its antecedent follows.
+    assert answer.citations[0].quote.startswith("The streaming service said on Monday")
+    assert answer.citations[1].quote == "Harbor Lights is coming back."
+
+
+def test_answer_adds_the_sentence_after_a_restated_question(screen):
+    answer = screen.ask(
+        "After two years of debate, which site did the city council choose for the maritime museum?"
+    )
+    assert not answer.abstained
+    assert "customs house" in answer.text, answer.text
