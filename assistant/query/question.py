@@ -83,6 +83,7 @@ class Question:
     # Publication days its relative time words point at ("this week", "recently"), read against
     # the day it is asked; articles of that period are preferred.
     period: tuple[date, date] | None = None
+    asked_on: date | None = None  # the day it is asked (as_of), None for today
     # The words of its "which ..." phrase, lower-case ("Which menu item did..." -> menu, item).
     asks_for: tuple[str, ...] = ()
 
@@ -109,10 +110,16 @@ def analyse(text: str, as_of: date | None = None) -> Question:
         wants_total=bool(_AGGREGATE_WORDS.search(text)),
         recency="latest" if _LATEST.search(text) else "earliest" if _EARLIEST.search(text) else None,
         dates=question_dates(text),
-        key_terms=tuple(dict.fromkeys(stems(" ".join(_KEY_WORD.findall(text))))),
+        key_terms=tuple(dict.fromkeys(stems(" ".join(names_and_numbers(text))))),
         period=question_period(text, as_of or date.today()),
         asks_for=_which_words(text),
+        asked_on=as_of,
     )
+
+
+def names_and_numbers(text: str) -> list[str]:
+    """The capitalised words (not opening a sentence) and figures of ``text``, as written."""
+    return _KEY_WORD.findall(text)
 
 
 def _which_words(text: str) -> tuple[str, ...]:

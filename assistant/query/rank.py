@@ -25,6 +25,12 @@ hand-set weights out of fold (so far it has not; the file says which it holds an
 - ``length``: log word count, capped; page furniture ("Show caption") is short.
 - ``period``: the sentence's article was published in the period the question's relative time
   words point at ("this week", "recently", read against the day it is asked: query/dates.py).
+- ``fresh``: how recently before the day asked its article was published (the retrieval bonus's
+  curve, query/retrieve.py: 1 on the day, fading over weeks), for every question;
+- ``novel``: how many names and figures the sentence holds that the question doesn't (capped at
+  5, scaled to 1): an answer to "which show" names a show the question does not;
+- ``article``: the fused retrieval score of the best passage of the sentence's article, over the
+  top one: a sentence of the article retrieval trusts most.
 
 A sentence that is a near-copy of a better-ranked one from another article (a syndicated copy)
 is dropped, so an answer never cites one sentence twice.
@@ -44,8 +50,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.query.dates import mentions
-from assistant.query.question import Question, stems
-from assistant.query.retrieve import Passage
+from assistant.query.question import Question, names_and_numbers, stems
+from assistant.query.retrieve import Passage, recency_share
 from assistant.store.corpus import SentenceRow, sentence_index
 
 FEATURES = (
@@ -65,6 +71,9 @@ FEATURES = (
     "keyterms_near",
     "length",
     "period",
+    "fresh",
+    "novel",
+    "article",
 )
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 
@@ -75,6 +84,7 @@ _LEXICAL = 0.6
 # Sentences of different articles sharing this share of their words (Jaccard) are copies.
 _COPY_JACCARD = 0.8
 _LONG_SENTENCE = 60  # words; ``length`` saturates here
+_MANY_NAMES = 5  # ``novel`` saturates at this many new names and figures
 
 
 @dataclass(frozen=True)
@@ -243,6 +253,11 @@ def features(
             by_sentence.setdefault((p.article_id, i), p)
     top_fused = max((p.fused for p in passages), default=1.0) or 1.0
     published = {p.article_id: p.published for p in passages}
+    article_best: dict[str, float] = {}
+    for p in passages:
+        article_best[p.article_id] = max(article_best.get(p.article_id, 0.0), p.fused / top_fused)
+    asked_on = question.asked_on or date.today()
+    fresh = {a: recency_share(d, asked_on) for a, d in published.items()}
     sims = np.asarray([r.vector for r in rows], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
     # A sentence that speaks of the date the question names holds the question's date words, even
     # when it says "yesterday".
@@ -254,6 +269,7 @@ def features(
     idf = {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in question.terms}
     total_idf = sum(idf.values()) or 1.0
     keys = set(question.key_terms)
+    asked = set(question.terms)
     at = {(r.article_id, sentence_index(r.sentence_id)): ts for r, ts in zip(rows, terms, strict=True)}
     title_terms = {a: set(stems(t)) for a, t in titles.items()}
 
@@ -286,6 +302,10 @@ def features(
             key_share(near),
             math.log1p(min(words, _LONG_SENTENCE)) / math.log1p(_LONG_SENTENCE),
             _within(question.period, published.get(row.article_id)),
+            fresh.get(row.article_id, 0.0),
+            min(sum(not set(stems(w)) & asked for w in names_and_numbers(row.text)), _MANY_NAMES)
+            / _MANY_NAMES,
+            article_best.get(row.article_id, 0.0),
         )
     if question.recency:
         relevance = out[:, 0] + _LEXICAL * out[:, 1]

@@ -106,12 +106,17 @@ def retrieve(
 
 def recency(published_int: object, as_of: date) -> float:
     """The fusion bonus of a chunk published on ``published_int`` (20220617) for a question asked
-    on ``as_of``: 0 when undated or published later (a filter drops those when asked)."""
-    iso = _iso(published_int)
-    if iso is None:
+    on ``as_of``."""
+    return RECENCY_WEIGHT / (RRF_K + 1) * recency_share(_iso(published_int), as_of)
+
+
+def recency_share(published: str | None, as_of: date) -> float:
+    """1 for an article published (ISO date) on the day asked, fading with its age; 0 when
+    undated or published later (a filter drops those when asked)."""
+    if not published:
         return 0.0
-    age = (as_of - date.fromisoformat(iso)).days
-    return RECENCY_WEIGHT / (RRF_K + 1) * math.exp(-age / RECENCY_DAYS) if age >= 0 else 0.0
+    age = (as_of - date.fromisoformat(published[:10])).days
+    return math.exp(-age / RECENCY_DAYS) if age >= 0 else 0.0
 
 
 def _without_copies(ranked: list[str], nodes: dict, k: int) -> list[str]:
