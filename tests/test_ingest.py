@@ -124,6 +124,7 @@ STORY = [
     "Residents can e-mail questions to water@example.gov, the agency said in its newsletter.",
     "Ruiz thanked volunteers who signed up to test wells, and posted a photo of them on Twitter.",
     "Follow the money: the bill's cost is $4 billion, officials said.",
+    "More: the bill also sets up a board to check the plants, Ruiz said.",
 ]
 FURNITURE = [
     "1. How relevant is this ad to you?",
@@ -138,18 +139,32 @@ FURNITURE = [
     "Contributing: The Associated Press",
     "– Jane Doe",
     "This story has been updated with additional developments.",
+    "More:Five rivers to see before they run dry",
+    "RELATED: How the water bill passed the Senate",
 ]
 
 
 def test_page_furniture_lines_are_dropped_and_reported():
     lines = [STORY[0], FURNITURE[0], FURNITURE[1], STORY[1], FURNITURE[2], FURNITURE[3]]
     lines += [STORY[2] + " Matthew Brown/AP", FURNITURE[4], STORY[3], FURNITURE[5], STORY[4]]
-    lines += [FURNITURE[6], STORY[5], *FURNITURE[7:]]
+    lines += [FURNITURE[6], STORY[5], FURNITURE[12], STORY[6], *FURNITURE[7:12], FURNITURE[13]]
     article = clean(RawDoc(text="\n\n".join(lines), origin="page.jsonl:1"))
     assert article.text == "\n\n".join(STORY)  # every story sentence, in order, nothing else
-    for kind in ("video player", "photo gallery", "photo credit", "newsletter", "byline", "page notice"):
+    kinds = (
+        "video player",
+        "photo gallery",
+        "photo credit",
+        "newsletter",
+        "byline",
+        "page notice",
+        "related link",
+    )
+    for kind in kinds:
         assert f" {kind} line" in article.note, kind
     assert "dropped 4 video player lines such as '1. How relevant is this ad to you?'" in article.note
+    assert (
+        "dropped 2 related link lines such as 'More:Five rivers to see before they run dry'" in article.note
+    )
 
 
 def test_a_page_of_nothing_but_a_player_form_leaves_no_text():

@@ -85,6 +85,12 @@ _JUNK_LINES: dict[str, re.Pattern[str]] = {
         r"supported\b|sources:?$)|\bRecommendations are independently chosen by\b|"
         r"^Prices were accurate at the time\b|^More AP [\w ]+:.*https?://"
     ),
+    # A link to another story, its headline after a label glued to it ("More:What does it take to
+    # become a 401(k) millionaire?", "RELATED: Here's how to get tickets"): not this article's text.
+    "related link": re.compile(
+        r"^(?i:more|related|read more|read also|see also|opinion|closer look|also):(?=\S)|"
+        r"^(?:MORE|RELATED|READ MORE|READ ALSO|SEE ALSO|ALSO):\s"
+    ),
 }
 _MAX_JUNK_LINE = 400
 # "PARIS:", "NEW YORK —", "ISLAMABAD, Nov 17:" at the start of the body.
