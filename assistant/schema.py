@@ -50,6 +50,20 @@ class Filters:
     def __bool__(self) -> bool:
         return any((self.source, self.date_from, self.date_to))
 
+    def admits(self, source: str | None, published_int: int | None) -> bool:
+        """Whether a chunk of ``source`` published on ``published_int`` (20220617) passes, as
+        Chroma's metadata filter decides: an undated chunk fails any date bound."""
+        if self.source and source != self.source:
+            return False
+        bounds = [(self.date_from, 1), (self.date_to, -1)]
+        for bound, sign in bounds:
+            if bound is not None:
+                if published_int is None:
+                    return False
+                if sign * (int(published_int) - int(bound.strftime("%Y%m%d"))) < 0:
+                    return False
+        return True
+
 
 @dataclass(frozen=True)
 class Citation:

@@ -114,8 +114,7 @@ class Answerer:
         passages = retrieve(
             self._store, self._keyword, text, vector, k, until(filters, as_of), revision, as_of
         )
-        ids = [sentence_id(p.article_id, i) for p in passages for i in p.sentence_range]
-        rows = self._store.sentences(list(dict.fromkeys(ids)))
+        rows = self._store.chunk_sentences([p.chunk_id for p in passages])
         question_info = analyse(text, as_of)
         titles = self._store.titles([p.article_id for p in passages])
         ranked = rank(question_info, vector, passages, rows, titles, self.ranker.sentence)

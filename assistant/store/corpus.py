@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 # Test-only: a write cut point name (see _cut); the process kills itself there with SIGKILL.
 CRASH_ENV = "ASSISTANT_TEST_CRASH_AT"
+# A filtered dense search first fetches this many times k unfiltered (CorpusStore.query_chunks).
+_OVERFETCH = 4
 _ARTICLE_FIELDS = ("title", "source", "published", "updated", "url", "dateline", "origin")
 
 T = TypeVar("T")
@@ -266,9 +268,26 @@ class CorpusStore:
 
     @_guarded
     def query_chunks(self, vector: list[float], k: int, filters: Filters) -> list[NodeWithScore]:
-        """Dense search over chunks; score is cosine similarity (vectors are unit length)."""
+        """Dense search over chunks; score is cosine similarity (vectors are unit length).
+
+        Chroma runs a metadata filter by scanning every matching chunk (270 ms for a date bound
+        over the 40,000 chunks of the dev corpus, against 1-3 ms for the graph search), so a
+        filtered search first over-fetches unfiltered and filters here; Chroma's filtered search
+        runs only when fewer than ``k`` of those pass (a narrow filter)."""
+        if filters:
+            wide = self._dense(vector, k * _OVERFETCH, None)
+            kept = [
+                h
+                for h in wide
+                if filters.admits(h.node.metadata.get("source"), h.node.metadata.get("published_int"))
+            ]
+            if len(kept) >= k:
+                return kept[:k]
+        return self._dense(vector, k, to_metadata_filters(filters))
+
+    def _dense(self, vector: list[float], k: int, filters: MetadataFilters | None) -> list[NodeWithScore]:
         result = self._vectors.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=k, filters=to_metadata_filters(filters))
+            VectorStoreQuery(query_embedding=vector, similarity_top_k=k, filters=filters)
         )
         return [
             NodeWithScore(node=n, score=s)
@@ -319,6 +338,16 @@ class CorpusStore:
             if any(meta["s_first"] <= i <= meta["s_last"] for i in indices):
                 found.update((r.sentence_id, r) for r in _unpack_sentences(text, meta))
         return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+    @_guarded
+    def chunk_sentences(self, chunk_ids: list[str]) -> list[SentenceRow]:
+        """The sentences of the chunks ``chunk_ids``, in that order: a lookup by primary key, a
+        quarter of the time of ``sentences``' query by article (5 against 20 ms for 8 chunks)."""
+        if not chunk_ids:
+            return []
+        rows = self._chunks.get(ids=list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"])
+        by_id = {i: (t, m) for i, t, m in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True)}
+        return [row for i in dict.fromkeys(chunk_ids) if i in by_id for row in _unpack_sentences(*by_id[i])]
 
     # ----- writes ------------------------------------------------------------------------------
     @_guarded
