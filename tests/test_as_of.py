@@ -15,6 +15,8 @@ import pytest
 from assistant import Assistant
 from assistant.config import Settings
 from assistant.query.dates import RECENT_DAYS, question_period
+from assistant.schema import Filters
+from assistant.store.corpus import to_metadata_filters
 
 AS_OF = Path(__file__).parent / "data" / "as_of"
 
@@ -74,3 +76,26 @@ def test_retrieval_prefers_articles_published_shortly_before_as_of(town):
 def test_asked_today_undated_articles_still_count(town):
     answer = town.ask("How many books does the new library wing hold?")
     assert not answer.abstained and "5,000" in answer.text
+
+
+def test_filtered_dense_search_matches_chromas_filter(town):
+    """The over-fetched, locally filtered search gives what Chroma's own filtered search gives."""
+    store = town._store
+    vector = town._answerer._embedder.question("Who won the sailing race?")
+    for filters in (
+        Filters(date_to=date(2024, 5, 10)),
+        Filters(date_from=date(2024, 5, 7)),
+        Filters(source="Coast Daily"),
+    ):
+        for k in (1, 2, 30):  # 1 and 2: enough pass among the over-fetched; 30: Chroma filters
+            ours = [h.node.node_id for h in store.query_chunks(vector, k, filters)]
+            chromas = [h.node.node_id for h in store._dense(vector, k, to_metadata_filters(filters))]
+            assert ours == chromas, (filters, k)
+
+
+def test_filters_admit_as_chroma_does():
+    bounded = Filters(source="Coast Daily", date_from=date(2024, 4, 1), date_to=date(2024, 4, 30))
+    assert bounded.admits("Coast Daily", 20240402)
+    assert not bounded.admits("Coast Daily", 20240521) and not bounded.admits("Valley Courier", 20240402)
+    assert not bounded.admits("Coast Daily", None)  # undated: outside any date bound
+    assert Filters().admits(None, None) and Filters(source="Town Notes").admits("Town Notes", None)
