@@ -1,18 +1,21 @@
 """Refit the sentence ranker and the answer-confidence model (assistant/query/ranker.json).
 
 Usage:
-    python bench/fit_ranker.py [--dev-store DIR] [--dev-others N] [--top-k K] [--folds N]
-                               [--write]
+    python bench/fit_ranker.py [--dev-store DIR] [--dev-slice DIR] [--dev-others N] [--top-k K]
+                               [--folds N] [--write]
 
 Labelled questions, each set used when its files are there:
 - seed: tests/data/seed_qa.jsonl on data/articles; levers: tests/data/levers/; wikinews:
   tests/data/wikinews_qa.jsonl on ../shared/wikinews. A sentence is positive when it holds the
   case's ``evidence`` string (else one of its answers).
 - dev: ../shared/realnews-dev (skipped with one line when absent). Positive: the sentence holds the
-  gold answer and stands in an evidence article. Its store is ``--dev-store``; an empty one is built
-  there from the evidence articles plus ``--dev-others`` others. Removed-evidence: the questions are
-  asked again on a copy without any evidence article, those whose answer no remaining article holds
-  are kept, and their right outcome is an abstention.
+  gold answer and stands in an evidence article. Asked on two stores, each built when empty: the
+  slice ``--dev-slice`` (set dev-slice: the evidence articles plus ``--dev-others`` others) and,
+  when given, ``--dev-store`` (set dev: the whole corpus, where the figures of the issue are
+  measured; its choices are made on it). Removed-evidence (sets dev-removed, dev-slice-removed): the
+  questions are asked again on a copy without any evidence article, those whose answer no remaining
+  article holds are kept, and their right outcome is an abstention. The whole corpus leaves few of
+  those (5), the slice more (13), so both feed the confidence fit.
 
 Two models: the sentence ranker over rank.FEATURES (label above), fit listwise (the softmax over a
 question's candidates, see ``fit_sentences``), and the answer confidence, logistic over
@@ -155,9 +158,13 @@ def small_sets(top_k: int, work: Path, sets: set[str]) -> list[Item]:
     return items
 
 
-def dev_sets(store_dir: Path, others: int, top_k: int, work: Path) -> list[Item]:
+def dev_sets(store_dir: Path, name: str, others: int | None, top_k: int, work: Path) -> list[Item]:
+    """The dev questions on ``store_dir`` (set ``name``) and, on a copy without the evidence
+    articles, those no remaining article answers (set ``name``-removed). An empty store is built
+    from the whole dev corpus (``others`` None), else from the evidence articles and ``others``
+    random ones."""
     if not DEV.is_dir():
-        print(f"dev: {DEV} is absent; fitting on the other sets only")
+        print(f"{name}: {DEV} is absent; fitting on the other sets only")
         return []
     qa = [json.loads(line) for line in (DEV / "dev_qa.jsonl").read_text().splitlines() if line.strip()]
     settings = Settings.from_env(env={})
@@ -167,15 +174,16 @@ def dev_sets(store_dir: Path, others: int, top_k: int, work: Path) -> list[Item]
     ]
     evidence = {url_key(u) for q in qa for u in q["evidence_urls"]}
     if assistant._store.count() == 0:
-        rest = [r for r in records if url_key(r.get("url")) not in evidence]
-        chosen = [r for r in records if url_key(r.get("url")) in evidence] + random.Random(0).sample(
-            rest, others
-        )
-        print(f"dev: building {store_dir} from {len(chosen)} articles", flush=True)
+        chosen = records
+        if others is not None:
+            rest = [r for r in records if url_key(r.get("url")) not in evidence]
+            chosen = [r for r in records if url_key(r.get("url")) in evidence]
+            chosen += random.Random(0).sample(rest, others)
+        print(f"{name}: building {store_dir} from {len(chosen)} articles", flush=True)
         assistant.ingest_records(chosen, "dev_corpus.jsonl")
     items = [
         make_item(
-            "dev",
+            name,
             f"dev:{q['id']}",
             q["question"],
             q["answers"],
@@ -188,7 +196,7 @@ def dev_sets(store_dir: Path, others: int, top_k: int, work: Path) -> list[Item]
         for q in qa
     ]
     # Removed evidence: a copy of the store without the evidence articles.
-    removed_dir = work / "dev-removed"
+    removed_dir = work / f"{name}-removed"
     shutil.copytree(store_dir, removed_dir)
     removed = Assistant(store_dir=removed_dir, settings=settings)
     stored = removed.articles()
@@ -196,7 +204,9 @@ def dev_sets(store_dir: Path, others: int, top_k: int, work: Path) -> list[Item]
     removed._store.delete(gone)
     remaining = [norm(a.text) for a in stored if a.article_id not in set(gone)]
     kept = [q for q in qa if not any(f in t for f in answer_forms(tuple(q["answers"])) for t in remaining)]
-    print(f"dev: removed {len(gone)} evidence articles; {len(kept)} of {len(qa)} questions lost their answer")
+    print(
+        f"{name}: removed {len(gone)} evidence articles; {len(kept)} of {len(qa)} questions lost their answer"
+    )
     items += [
         make_item(
             "dev-removed",
@@ -296,7 +306,7 @@ def outcome(item: Item, model: Linear) -> Outcome:
         ev1 = url_key(first.url) in item.urls
     else:
         ev1 = norm(item.evidence or item.answers[0]) in norm(first.quote)
-    return Outcome(correct, ev1, confidence_features(ranked))
+    return Outcome(correct, ev1, confidence_features(ranked, found.asks))
 
 
 def folds_of(items: list[Item], k: int) -> list[int]:
@@ -373,8 +383,14 @@ def calibration(conf: np.ndarray, ys: np.ndarray) -> dict[str, float]:
     return {"brier": round(float(np.mean((conf - ys) ** 2)), 4), "ece": round(float(ece), 4)}
 
 
+def _pool(items: list[Item]) -> str | None:
+    """The set the choices are made on: the whole dev corpus, else its slice, else every set."""
+    names = {i.set for i in items}
+    return next((n for n in ("dev", "dev-slice") if n in names), None)
+
+
 def answer_rate(items: list[Item], outcomes: list[Outcome]) -> float:
-    pool = "dev" if any(i.set == "dev" for i in items) else None
+    pool = _pool(items)
     rows = [o.correct for i, o in zip(items, outcomes, strict=True) if i.answerable and pool in (None, i.set)]
     return float(np.mean(rows)) if rows else 0.0
 
@@ -382,7 +398,7 @@ def answer_rate(items: list[Item], outcomes: list[Outcome]) -> float:
 def choose_threshold(items, outcomes, conf, max_false: float) -> float:
     """The highest threshold whose false abstention on answerable dev (else all) questions stays
     within ``max_false``: the most abstention when the evidence is gone."""
-    pool = "dev" if any(i.set == "dev" for i in items) else None
+    pool = _pool(items)
     pos = [n for n, i in enumerate(items) if i.answerable and (pool is None or i.set == pool)]
     best = 0.0
     for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
@@ -394,8 +410,11 @@ def choose_threshold(items, outcomes, conf, max_false: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dev-store", type=Path, default=ROOT / ".cache" / "devstore-small")
-    ap.add_argument("--dev-others", type=int, default=300)
+    ap.add_argument("--dev-store", type=Path, help="a store of the whole dev corpus (built when empty)")
+    ap.add_argument("--dev-slice", type=Path, default=ROOT / ".cache" / "devstore-small")
+    ap.add_argument(
+        "--dev-others", type=int, default=300, help="random articles beside the evidence in the slice"
+    )
     ap.add_argument("--top-k", type=int, default=None, help="passages per question (default: Settings.top_k)")
     ap.add_argument("--sets", default="seed,levers,wikinews,dev", help="comma list of the sets to use")
     ap.add_argument("--folds", type=int, default=5)
@@ -408,7 +427,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         sets = set(args.sets.split(","))
-        dev = dev_sets(args.dev_store, args.dev_others, top_k, work) if "dev" in sets else []
+        dev = []
+        if "dev" in sets:
+            dev = dev_sets(args.dev_slice, "dev-slice", args.dev_others, top_k, work)
+            if args.dev_store:
+                dev += dev_sets(args.dev_store, "dev", None, top_k, work)
         items = small_sets(top_k, work, sets) + dev
         print(
             f"{len(items)} questions, {sum(len(i.y) for i in items)} candidate sentences, "

@@ -16,7 +16,7 @@ from assistant.errors import InputError, check_unicode
 from assistant.query.batcher import QuestionBatcher
 from assistant.query.context import refers_back, restates, usable
 from assistant.query.question import Question, analyse
-from assistant.query.rank import Candidate, Ranker, load_ranker, matches_kind, rank
+from assistant.query.rank import FEATURES, Candidate, Ranker, load_ranker, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
 from assistant.schema import Answer, Article, Citation, Filters
 from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id, sentence_index
@@ -40,7 +40,16 @@ _CLOSEST_SHARE = 0.5
 # confidence model, fit mostly on long real articles, lets small corpora's off-topic hits through.
 _MIN_RELEVANCE = 0.5
 # What the confidence model reads of a ranked list (see ``confidence_features``).
-CONFIDENCE_FEATURES = ("logit", "margin", "relevance", "lexical", "keyterms_near")
+CONFIDENCE_FEATURES = (
+    "logit",
+    "margin",
+    "relevance",
+    "lexical",
+    "keyterms_near",
+    "fresh",
+    "off_period",
+    "novel",
+)
 _MAX_MARGIN = 5.0  # log-odds; a lone candidate's margin
 
 
@@ -126,11 +135,11 @@ class Answerer:
         setting = self._settings.abstain_threshold
         return self.ranker.threshold if setting < 0 else setting
 
-    def confidence(self, ranked: list[Candidate]) -> float:
+    def confidence(self, evidence: Evidence) -> float:
         """Calibrated probability that the best sentence answers the question."""
-        if not ranked:
+        if not evidence.ranked:
             return 0.0
-        z = float(self.ranker.confidence.logits(confidence_features(ranked))[0])
+        z = float(self.ranker.confidence.logits(confidence_features(evidence.ranked, evidence.asks))[0])
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def passages(
@@ -158,7 +167,7 @@ class Answerer:
         reaches the threshold; else the closest passage, marked as such, or (far below the
         threshold) a plain abstention."""
         text, ranked = evidence.question, evidence.ranked
-        confidence = round(self.confidence(ranked), 4)
+        confidence = round(self.confidence(evidence), 4)
         if not ranked or confidence < self.threshold * _CLOSEST_SHARE or ranked[0].relevance < _MIN_RELEVANCE:
             return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
         best = ranked[0]
@@ -249,13 +258,29 @@ class Answerer:
         return None
 
 
-def confidence_features(ranked: list[Candidate]) -> np.ndarray:
+def confidence_features(ranked: list[Candidate], question: Question) -> np.ndarray:
     """CONFIDENCE_FEATURES of a ranked list: the best sentence's log-odds, its margin over the
-    runner-up, its topical match and its share of the question's names and numbers."""
+    runner-up, its topical match, its share of the question's names and numbers, how recent its
+    article is, whether that article falls outside the period the question names ("this week":
+    last year's report of the same kind of event is not the answer), and the names and figures it
+    adds to the question's."""
     best = ranked[0]
     margin = best.logit - ranked[1].logit if len(ranked) > 1 else _MAX_MARGIN
+    signal = dict(zip(FEATURES, best.features, strict=True)) if best.features else {}
+    off_period = question.period is not None and not signal.get("period", 0.0)
     return np.asarray(
-        [[best.logit, min(margin, _MAX_MARGIN), best.relevance, best.lexical, best.keyterms_near]]
+        [
+            [
+                best.logit,
+                min(margin, _MAX_MARGIN),
+                best.relevance,
+                best.lexical,
+                best.keyterms_near,
+                signal.get("fresh", 0.0),
+                float(off_period),
+                signal.get("novel", 0.0),
+            ]
+        ]
     )
 
 
