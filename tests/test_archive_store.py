@@ -64,7 +64,7 @@ def seeded_embedded(tmp_path_factory) -> Assistant:
 
 
 def _scores(index: KeywordIndex, question: str, revision: str) -> dict[str, float]:
-    return {h.node.node_id: round(h.score, 9) for h in index.search(question, 50, Filters(), revision)}
+    return {h.chunk_id: round(h.score, 9) for h in index.search(question, 50, Filters(), revision)}
 
 
 def test_keyword_index_adds_and_deletes_in_place(tmp_path, caplog):
@@ -122,7 +122,7 @@ def test_another_process_catches_up_through_the_server(chroma_url, tmp_path, cap
     halbrook = next(a.article_id for a in here.articles() if a.title.startswith("Halbrook"))
     assert _cli(chroma_url, prefix, "delete", halbrook).returncode == 0
     hits = here._keyword.search("Halbrook mayor", 10, Filters(), here._store.revision())
-    assert not any(h.node.metadata["article_id"] == halbrook for h in hits)
+    assert not any(h.metadata["article_id"] == halbrook for h in hits)
     assert caplog.text.count(REBUILT) == 1  # the other process's writes came through the log
     assert here._keyword.matches(here._store.inspect().chunk_ids)
 
