@@ -26,8 +26,6 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from bm25s.stopwords import STOPWORDS_EN
-
 from assistant.config import Settings
 from assistant.schema import Filters
 from assistant.store.corpus import Chunk, CorpusStore
@@ -39,7 +37,13 @@ log = logging.getLogger(__name__)
 REPLAY_MARGIN_NS = 120 * 1_000_000_000
 _FORMAT = "1"  # bump when the tables below change: an older file is then rebuilt
 _TOKEN = re.compile(r"\w+")
-_STOPWORDS = frozenset(STOPWORDS_EN)
+# bm25s's STOPWORDS_EN (what its BM25Retriever dropped), written out: importing bm25s.stopwords runs
+# bm25s/__init__, which loads scipy.sparse, 0.15 s of every cold `assistant ask`.
+# tests/test_archive_store.py checks the copy against bm25s.
+STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there "
+    "these they this to was will with".split()
+)
 _PUBLIC = ("article_id", "start", "end", "s_first", "s_last", "source", "published_int")
 
 _SCHEMA = """
@@ -73,7 +77,7 @@ class KeywordIndex:
 
     def search(self, question: str, k: int, filters: Filters, revision: str) -> list[Chunk]:
         """Top ``k`` chunks for ``question`` by BM25, restricted by ``filters``."""
-        terms = [t for t in dict.fromkeys(_TOKEN.findall(question.lower())) if t not in _STOPWORDS]
+        terms = [t for t in dict.fromkeys(_TOKEN.findall(question.lower())) if t not in STOPWORDS]
         if not terms:
             return []
         where, args = ["text MATCH ?"], [" OR ".join('"' + t.replace('"', "") + '"' for t in terms)]
