@@ -117,10 +117,10 @@ class Assistant:
         """Add files and folders (.txt, .md, .html, .jsonl) and URLs (http/https): a news page is
         one article, an RSS or Atom feed gives its entries' articles (fetched once; ``feeds_add``
         keeps a feed in sync). See IngestReport for the outcome; failed URLs are its lines."""
-        if isinstance(paths, str | Path):
-            paths = [paths]
         from assistant.ingest.fetch import is_url
 
+        if isinstance(paths, str | Path):
+            paths = [paths]
         paths = list(paths)
         urls = [p for p in paths if is_url(p)]
         files = [p for p in paths if not is_url(p)]
