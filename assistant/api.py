@@ -1,30 +1,36 @@
-"""``Assistant``: the one facade every surface (CLI, HTTP, web chat, Python users) goes through."""
+"""``Assistant``: the one facade every surface (CLI, HTTP, web chat, Python users) goes through.
+
+Ingestion (nltk, trafilatura, feedparser, llama-index's node types) and the LLM mode (llama-index's
+LLM classes) are imported on first use, not here: a cold ``assistant ask`` in the extractive mode
+needs neither, and importing them was most of its start time (bench/cold_ask.py).
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import InputError
-from assistant.ingest.feeds import Scheduler, Sources
-from assistant.ingest.fetch import is_url
-from assistant.ingest.pipeline import Indexer, Progress
 from assistant.llm.backends import make_llm
-from assistant.llm.generator import Generator
-from assistant.llm.prompts import Prompts
-from assistant.llm.verify import Verifier
 from assistant.query.answerer import Answerer, clean_question
 from assistant.query.batcher import shared_batcher
 from assistant.query.condense import Chat, condense
 from assistant.query.retrieve import Passage
 from assistant.schema import Answer, Article, Citation, Filters, IngestReport
 from assistant.store.corpus import CorpusStore, Integrity
-from assistant.store.feeds import FeedState, FeedStore
 from assistant.store.keyword import KeywordIndex, keyword_path
+
+if TYPE_CHECKING:
+    from assistant.ingest.feeds import Scheduler, Sources
+    from assistant.ingest.pipeline import Indexer, Progress
+    from assistant.llm.generator import Generator
+    from assistant.store.feeds import FeedState
 
 
 class Assistant:
@@ -55,22 +61,50 @@ class Assistant:
             writer=not read_only,
         )
         self._keyword = KeywordIndex(self._store, keyword_path(self.settings))
-        self._indexer = Indexer(self.settings, self._embedder, self._store)
-        feeds = FeedStore(
-            self._store.client,
-            self.settings.collection_prefix,
-            self._store.location,
-            shared=bool(self.settings.chroma_url),
-        )
-        self._sources = Sources(self.settings, self._indexer, feeds)
+        # The ingestion side is built on first use, once, whichever thread needs it first.
+        self._lazy = threading.Lock()
+        self._built_indexer: Indexer | None = None
+        self._built_sources: Sources | None = None
         # Questions of concurrent callers (the web app's request threads) share forward passes.
         self._answerer = Answerer(self.settings, shared_batcher(self._embedder), self._store, self._keyword)
         self._generator: Generator | None = None
         llm = make_llm(self.settings)  # None unless ASSISTANT_LLM names a backend
         if llm is not None:
+            from assistant.llm.generator import Generator
+            from assistant.llm.prompts import Prompts
+            from assistant.llm.verify import Verifier
+
             prompts = Prompts.load(self.settings.prompts_dir)
             verifier = Verifier(self._embedder, self.settings.support_threshold)
             self._generator = Generator(self.settings, llm, prompts, self._answerer, self._store, verifier)
+
+    @property
+    def _indexer(self) -> Indexer:
+        """The ingestion pipeline, built (and its modules imported) on the first write."""
+        with self._lazy:
+            if self._built_indexer is None:
+                from assistant.ingest.pipeline import Indexer
+
+                self._built_indexer = Indexer(self.settings, self._embedder, self._store)
+            return self._built_indexer
+
+    @property
+    def _sources(self) -> Sources:
+        """URL ingestion and feed sync, built on first use (the feeds collection is opened then)."""
+        indexer = self._indexer
+        with self._lazy:
+            if self._built_sources is None:
+                from assistant.ingest.feeds import Sources
+                from assistant.store.feeds import FeedStore
+
+                feeds = FeedStore(
+                    self._store.client,
+                    self.settings.collection_prefix,
+                    self._store.location,
+                    shared=bool(self.settings.chroma_url),
+                )
+                self._built_sources = Sources(self.settings, indexer, feeds)
+            return self._built_sources
 
     @property
     def mode(self) -> str:
@@ -83,6 +117,8 @@ class Assistant:
         """Add files and folders (.txt, .md, .html, .jsonl) and URLs (http/https): a news page is
         one article, an RSS or Atom feed gives its entries' articles (fetched once; ``feeds_add``
         keeps a feed in sync). See IngestReport for the outcome; failed URLs are its lines."""
+        from assistant.ingest.fetch import is_url
+
         if isinstance(paths, str | Path):
             paths = [paths]
         paths = list(paths)
@@ -112,6 +148,8 @@ class Assistant:
 
     def sync_every(self, minutes: float) -> Scheduler:
         """Sync now and then every ``minutes`` in a daemon thread; ``.stop()`` ends it."""
+        from assistant.ingest.feeds import Scheduler
+
         return Scheduler(self.sync, minutes).start()
 
     def ingest_records(self, records: list[dict], origin: str = "records") -> IngestReport:

@@ -11,7 +11,9 @@ folder and its weights file, the backend, the recipe version and the onnx / onnx
 (the tools that wrote the graph and the runtime that must read it). It is made by the first
 process that needs it, under a file lock, in a temporary folder renamed into place when complete,
 so a crash never leaves a half-written model and concurrent processes export once. torch is
-imported only for the export.
+imported only for the export, onnxruntime only by the backends that run on it (not by openvino).
+
+OpenVINO also keeps its compiled model, in ``openvino/`` beside the export (see ``openvino_forward``).
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
-import onnxruntime
 
 from assistant.embed import Forward
+
+log = logging.getLogger(__name__)
 
 RECIPE = 2  # bump when the export steps change, so old caches are not reused
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -42,6 +45,8 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 def onnx_forward(model_path: Path, backend: str, cache_dir: Path) -> Forward:
     """A forward pass on the cached export of ``model_path`` for ``backend`` (exported if missing)."""
+    import onnxruntime
+
     model = exported_model(model_path, backend, cache_dir)
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # warnings about unused initializers are noise to a user
@@ -58,12 +63,24 @@ def onnx_forward(model_path: Path, backend: str, cache_dir: Path) -> Forward:
 def openvino_forward(model_path: Path, cache_dir: Path) -> Forward:
     """OpenVINO running the fp32 export: the same vectors as torch (cosine > 0.9999) at 1.5x its
     speed (docs/architecture.md). f32 is forced because OpenVINO would otherwise compute in bf16
-    on CPUs that have it, and the vectors must not depend on the CPU a store is built on."""
+    on CPUs that have it, and the vectors must not depend on the CPU a store is built on.
+
+    The compiled model is kept in ``openvino/`` beside the export (OpenVINO's CACHE_DIR: it keys
+    each blob by the graph, the config, the device and its own version, and recompiles over a
+    damaged one), so a later process loads it instead of compiling: about 0.25 s of every cold
+    ``assistant ask`` (bench/cold_ask.py), for 90 MB of disk. Where that folder can't be made (a
+    read-only cache) the model is compiled as before."""
     import openvino
 
-    compiled = openvino.Core().compile_model(
-        str(exported_model(model_path, "onnx", cache_dir)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
-    )
+    export = exported_model(model_path, "onnx", cache_dir)
+    config = {"INFERENCE_PRECISION_HINT": "f32"}
+    cached = {**config, "CACHE_DIR": str(export.parent / "openvino")}
+    core = openvino.Core()
+    try:
+        compiled = core.compile_model(str(export), "CPU", cached)
+    except RuntimeError as exc:  # OpenVINO reports a cache folder it can't create this way
+        log.info("compiling without OpenVINO's model cache (%s)", str(exc).strip().splitlines()[-1])
+        compiled = core.compile_model(str(export), "CPU", config)
 
     # One infer request per thread: a compiled model's own request serves one call at a time
     # ("Infer Request is busy" when the question batcher and a feed sync encode together).
@@ -109,7 +126,7 @@ def _key(model_path: Path, backend: str) -> str:
         "backend": backend,
         "recipe": RECIPE,
         "onnx": _version("onnx"),
-        "onnxruntime": onnxruntime.__version__,
+        "onnxruntime": _version("onnxruntime"),  # what onnxruntime.__version__ says, without importing it
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:12]
 

@@ -89,7 +89,7 @@ def main() -> None:
             ours = time.perf_counter() - t
             figures["kb"].append(folder_kb(store) / max(1, len(report.added)))
             stored = assistant.articles()
-            chunk_texts = [n.text for n in assistant._store.iter_chunk_nodes()]  # noqa: SLF001 (bench)
+            chunk_texts = [n.text for n in assistant._store.iter_chunks()]  # noqa: SLF001 (bench)
             t = time.perf_counter()
             embedder.texts(chunk_texts)
             raw = time.perf_counter() - t

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from bm25s.stopwords import STOPWORDS_EN
 
 from assistant import Assistant
 from assistant.config import Settings
@@ -17,7 +18,7 @@ from assistant.ingest.clean import Cleaned
 from assistant.ingest.pipeline import _Pending
 from assistant.schema import Filters
 from assistant.store.corpus import sentence_id
-from assistant.store.keyword import KeywordIndex
+from assistant.store.keyword import STOPWORDS, KeywordIndex
 from assistant.store.packing import pack_spans, pack_vectors, unpack_spans, unpack_vectors
 from bench.footprint import measure
 from tests.conftest import SAMPLE, SEED, write_towns
@@ -64,7 +65,12 @@ def seeded_embedded(tmp_path_factory) -> Assistant:
 
 
 def _scores(index: KeywordIndex, question: str, revision: str) -> dict[str, float]:
-    return {h.node.node_id: round(h.score, 9) for h in index.search(question, 50, Filters(), revision)}
+    return {h.chunk_id: round(h.score, 9) for h in index.search(question, 50, Filters(), revision)}
+
+
+def test_keyword_stopwords_are_those_of_bm25s():
+    """The keyword index drops bm25s's English stopwords, written out so a query never imports it."""
+    assert frozenset(STOPWORDS_EN) == STOPWORDS
 
 
 def test_keyword_index_adds_and_deletes_in_place(tmp_path, caplog):
@@ -122,7 +128,7 @@ def test_another_process_catches_up_through_the_server(chroma_url, tmp_path, cap
     halbrook = next(a.article_id for a in here.articles() if a.title.startswith("Halbrook"))
     assert _cli(chroma_url, prefix, "delete", halbrook).returncode == 0
     hits = here._keyword.search("Halbrook mayor", 10, Filters(), here._store.revision())
-    assert not any(h.node.metadata["article_id"] == halbrook for h in hits)
+    assert not any(h.metadata["article_id"] == halbrook for h in hits)
     assert caplog.text.count(REBUILT) == 1  # the other process's writes came through the log
     assert here._keyword.matches(here._store.inspect().chunk_ids)
 

@@ -16,7 +16,7 @@ from assistant import Assistant
 from assistant.config import Settings
 from assistant.query.dates import RECENT_DAYS, question_period
 from assistant.schema import Filters
-from assistant.store.corpus import to_metadata_filters
+from assistant.store.corpus import chroma_where
 
 AS_OF = Path(__file__).parent / "data" / "as_of"
 
@@ -88,8 +88,8 @@ def test_filtered_dense_search_matches_chromas_filter(town):
         Filters(source="Coast Daily"),
     ):
         for k in (1, 2, 30):  # 1 and 2: enough pass among the over-fetched; 30: Chroma filters
-            ours = [h.node.node_id for h in store.query_chunks(vector, k, filters)]
-            chromas = [h.node.node_id for h in store._dense(vector, k, to_metadata_filters(filters))]
+            ours = [h.chunk_id for h in store.query_chunks(vector, k, filters)]
+            chromas = [h.chunk_id for h in store._dense(vector, k, chroma_where(filters))]
             assert ours == chromas, (filters, k)
 
 

@@ -1,6 +1,7 @@
 """Encoder backends (assistant/embed.py, assistant/embed_onnx.py): the real model exported to ONNX
-in a temporary cache, its vectors against torch's, the store's backend check, and a query process
-that never imports torch."""
+in a temporary cache, its vectors against torch's, OpenVINO's compiled-model cache, the store's
+backend check, and a query process that imports neither torch nor what only ingestion, the LLM
+mode or the web app use."""
 
 from __future__ import annotations
 
@@ -95,6 +96,25 @@ def test_export_is_made_once_and_reused(cache, int8_store):
     assert not [p for p in cache.iterdir() if p.name.startswith(".export-")]  # no leftovers
 
 
+def test_openvino_compiles_once_into_the_cache(cache, int8_store, tmp_path):
+    """The compiled model is kept beside the export and loaded from there later, with the same
+    vectors as a fresh compile; a cache folder that can't be made only means compiling."""
+    name = Settings().embed_model
+    export = exported_model(Path(resolve_model(name)), "onnx", cache)
+    Embedder(name, 64, "openvino", cache)  # Embedder, not load_embedder: each one compiles or loads
+    blobs = {p: p.stat().st_mtime_ns for p in (export.parent / "openvino").glob("*.blob")}
+    assert blobs
+    cached = np.asarray(Embedder(name, 64, "openvino", cache).texts(SENTENCES))
+    assert {p: p.stat().st_mtime_ns for p in (export.parent / "openvino").glob("*.blob")} == blobs
+
+    # Another cache dir with the same export, where a file stands in the compiled model's folder.
+    (tmp_path / export.parent.name).mkdir()
+    (tmp_path / export.parent.name / "model.onnx").symlink_to(export)
+    (tmp_path / export.parent.name / "openvino").write_text("not a folder")
+    compiled = np.asarray(Embedder(name, 64, "openvino", tmp_path).texts(SENTENCES))
+    assert np.array_equal(compiled, cached)
+
+
 def test_store_built_with_int8_is_refused_by_torch(int8_store):
     torch_settings = replace(int8_store.settings, embed_backend="torch")
     with pytest.raises(StoreVersionError, match="holds int8 vectors .*ASSISTANT_EMBED_BACKEND=onnx-int8"):
@@ -117,10 +137,16 @@ def test_unknown_backend_is_a_clear_error(tmp_path):
         Assistant(store_dir=tmp_path, settings=Settings.from_env(env={}, embed_backend="tensorflow"))
 
 
+# What a cold `assistant ask` must not import (bench/cold_ask.py): the other backends' runtimes,
+# the web app, ingestion, llama-index (the LLM mode and ingest only) and bm25s (with scipy).
+HEAVY = ("torch", "transformers", "gradio", "fastapi", "nltk", "trafilatura", "feedparser", "llama_index")
+HEAVY += ("bm25s", "scipy", "tqdm")
+
+
 @pytest.mark.parametrize("backend", ["openvino", "onnx-int8"])
-def test_ask_never_imports_torch(backend, int8_store, cache, tmp_path):
+def test_ask_imports_only_what_it_uses(backend, int8_store, cache, tmp_path):
     """The CLI's ask on the default backend and on onnx-int8, in a fresh process: the answer, and
-    no torch."""
+    none of HEAVY imported (nor onnxruntime by openvino)."""
     store = int8_store.settings.store_dir
     if backend == "openvino":
         store = tmp_path
@@ -130,7 +156,7 @@ def test_ask_never_imports_torch(backend, int8_store, cache, tmp_path):
         "import json, sys\n"
         "from assistant.cli import main\n"
         "code = main(['--store', sys.argv[1], 'ask', sys.argv[2], '--json'])\n"
-        "print(json.dumps({'code': code, 'torch': 'torch' in sys.modules}))\n"
+        "print(json.dumps({'code': code, 'modules': sorted({m.split('.')[0] for m in sys.modules})}))\n"
     )
     env = {
         **os.environ,
@@ -147,5 +173,8 @@ def test_ask_never_imports_torch(backend, int8_store, cache, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     *answer, verdict = done.stdout.strip().splitlines()
-    assert json.loads(verdict) == {"code": 0, "torch": False}
+    verdict = json.loads(verdict)
+    assert verdict["code"] == 0
+    unwanted = HEAVY + (("onnxruntime",) if backend == "openvino" else ())
+    assert not set(unwanted) & set(verdict["modules"])
     assert "224" in json.loads("\n".join(answer))["answer"]

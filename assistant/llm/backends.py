@@ -3,6 +3,8 @@
 Each backend is built lazily (its package imported only when chosen) and none connects at
 construction, so a server that is down shows up as a fallback at question time, not a crash at
 start. The API key is passed to the client and never logged (Settings keeps it out of repr).
+llama-index itself is imported only once a backend is chosen: ``make_llm`` answers None for the
+extractive mode without it (a cold ``assistant ask`` would otherwise spend a second importing it).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-
-from llama_index.core.llms import LLM, ChatMessage, MessageRole
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM, ChatMessage
 
 KINDS = ("none", "ollama", "openai", "llama-cpp")
 DEFAULT_URLS = {"ollama": "http://localhost:11434", "openai": "https://api.openai.com/v1"}
@@ -116,6 +120,8 @@ def _chat_formatter(model, name: str) -> Callable[[Sequence[ChatMessage]], str]:
 
 def chat_deltas(llm: LLM, system: str, user: str) -> Iterator[str]:
     """Text deltas of a streamed chat reply (every llama-index LLM streams the same way)."""
+    from llama_index.core.llms import ChatMessage, MessageRole
+
     messages = [ChatMessage(role=MessageRole.SYSTEM, content=system)] if system else []
     messages.append(ChatMessage(role=MessageRole.USER, content=user))
     for chunk in llm.stream_chat(messages):

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma via llama-index) and keyword (BM25) chunk search, fused.
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) chunk search, fused.
 
 Reciprocal rank fusion is written here (a few lines) rather than through llama-index's
 QueryFusionRetriever because that class re-creates the query bundle for each retriever, which
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from assistant.schema import Filters
-from assistant.store.corpus import CorpusStore
+from assistant.store.corpus import Chunk, CorpusStore
 from assistant.store.keyword import KeywordIndex
 
 RRF_K = 60  # the constant from Cormack et al. (2009); dampens the weight of top ranks
@@ -72,33 +72,33 @@ def retrieve(
     dense_hits = store.query_chunks(vector, k * pool, filters)
     keyword_hits = keyword.search(question, k * pool, filters, revision)
     fused: dict[str, float] = {}
-    nodes = {}
+    chunks: dict[str, Chunk] = {}
     for hits in (dense_hits, keyword_hits):
         for rank, hit in enumerate(hits):
-            fused[hit.node.node_id] = fused.get(hit.node.node_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            nodes.setdefault(hit.node.node_id, hit.node)
+            fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            chunks.setdefault(hit.chunk_id, hit)
     day = as_of or date.today()
-    for node_id, node in nodes.items():
-        fused[node_id] += recency(node.metadata.get("published_int"), day)
-    dense = {hit.node.node_id: float(hit.score or 0.0) for hit in dense_hits}
-    dense_rank = {hit.node.node_id: r for r, hit in enumerate(dense_hits)}
-    keyword_rank = {hit.node.node_id: r for r, hit in enumerate(keyword_hits)}
-    best = _without_copies(sorted(fused, key=fused.__getitem__, reverse=True), nodes, k)
+    for chunk_id, chunk in chunks.items():
+        fused[chunk_id] += recency(chunk.metadata.get("published_int"), day)
+    dense = {hit.chunk_id: hit.score for hit in dense_hits}
+    dense_rank = {hit.chunk_id: r for r, hit in enumerate(dense_hits)}
+    keyword_rank = {hit.chunk_id: r for r, hit in enumerate(keyword_hits)}
+    best = _without_copies(sorted(fused, key=fused.__getitem__, reverse=True), chunks, k)
     passages = []
-    for node_id in best:
-        meta = nodes[node_id].metadata
+    for chunk_id in best:
+        meta = chunks[chunk_id].metadata
         passages.append(
             Passage(
-                chunk_id=node_id,
+                chunk_id=chunk_id,
                 article_id=meta["article_id"],
                 start=int(meta["start"]),
                 end=int(meta["end"]),
                 sentence_range=range(int(meta["s_first"]), int(meta["s_last"]) + 1),
-                fused=fused[node_id],
-                dense=dense.get(node_id, 0.0),
+                fused=fused[chunk_id],
+                dense=dense.get(chunk_id, 0.0),
                 published=_iso(meta.get("published_int")),
-                dense_rank=dense_rank.get(node_id),
-                keyword_rank=keyword_rank.get(node_id),
+                dense_rank=dense_rank.get(chunk_id),
+                keyword_rank=keyword_rank.get(chunk_id),
             )
         )
     return passages
@@ -119,20 +119,20 @@ def recency_share(published: str | None, as_of: date) -> float:
     return math.exp(-age / RECENCY_DAYS) if age >= 0 else 0.0
 
 
-def _without_copies(ranked: list[str], nodes: dict, k: int) -> list[str]:
+def _without_copies(ranked: list[str], chunks: dict[str, Chunk], k: int) -> list[str]:
     """The first ``k`` of ``ranked`` chunk ids, skipping near-copies of a better chunk of another
     article."""
     kept: list[tuple[str, str, frozenset]] = []
-    for node_id in ranked:
-        node = nodes[node_id]
-        words = _WORD.findall(node.get_content().lower())
+    for chunk_id in ranked:
+        chunk = chunks[chunk_id]
+        words = _WORD.findall(chunk.text.lower())
         grams = frozenset(zip(words, words[1:], words[2:], strict=False))
-        article = node.metadata["article_id"]
+        article = chunk.metadata["article_id"]
         if not any(a != article and _jaccard(grams, g) >= DUPLICATE_JACCARD for _, a, g in kept):
-            kept.append((node_id, article, grams))
+            kept.append((chunk_id, article, grams))
             if len(kept) == k:
                 break
-    return [node_id for node_id, _, _ in kept]
+    return [chunk_id for chunk_id, _, _ in kept]
 
 
 def _jaccard(a: frozenset, b: frozenset) -> float:

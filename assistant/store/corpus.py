@@ -2,8 +2,8 @@
 
 - ``<prefix>_articles``: one record per article, the clean full text (the ground truth for quotes
   and offsets) and its metadata. Written last, so it doubles as the commit marker of an ingest.
-- ``<prefix>_chunks``: retrieval units (runs of whole sentences), searched through llama-index's
-  ChromaVectorStore, so dense search and metadata filters are llama-index's own. Each chunk also
+- ``<prefix>_chunks``: retrieval units (runs of whole sentences), made as llama-index nodes at
+  ingest and searched with Chroma's own ``query`` (``query_chunks``). Each chunk also
   carries its sentences' spans and vectors (float16, store/packing.py), fetched at query time to rank
   the sentences of retrieved chunks without encoding anything but the question. Chunks are written
   with Chroma's own ``add``: llama-index's would add a JSON copy of every node (~15 % of the store).
@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import signal
 import socket
@@ -40,18 +41,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from chromadb.api import ClientAPI
-from llama_index.core.schema import NodeRelationship, NodeWithScore, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import (
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-    VectorStoreQuery,
-)
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, StoreError, StoreVersionError
@@ -59,6 +52,9 @@ from assistant.schema import Article, Filters
 from assistant.store.client import brief, open_client
 from assistant.store.lock import hold_writer_lock
 from assistant.store.packing import pack_spans, pack_vectors, unpack_spans, unpack_vectors
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import TextNode
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +92,18 @@ class SentenceRow:
     end: int
     text: str
     vector: list[float]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A stored chunk as search returns it: its text and public metadata (article_id, start, end,
+    s_first, s_last, and source and published_int when known), with the score of the search that
+    found it (0 when read without one)."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -201,7 +209,6 @@ class CorpusStore:
         self._chunks = self._client.get_or_create_collection(self._names["chunks"], embedding_function=None)
         self._journal = self._client.get_or_create_collection(self._names["journal"], embedding_function=None)
         self._changes = self._client.get_or_create_collection(self._names["changes"], embedding_function=None)
-        self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
         # Names this store instance (a store deleted and made again gets another): caches of it
         # kept outside Chroma (the keyword index) are dropped when it differs.
         self.identity = str(self._articles.id)
@@ -267,8 +274,8 @@ class CorpusStore:
         return found
 
     @_guarded
-    def query_chunks(self, vector: list[float], k: int, filters: Filters) -> list[NodeWithScore]:
-        """Dense search over chunks; score is cosine similarity (vectors are unit length).
+    def query_chunks(self, vector: list[float], k: int, filters: Filters) -> list[Chunk]:
+        """Dense search over chunks, best first.
 
         Chroma runs a metadata filter by scanning every matching chunk (270 ms for a date bound
         over the 40,000 chunks of the dev corpus, against 1-3 ms for the graph search), so a
@@ -277,26 +284,34 @@ class CorpusStore:
         if filters:
             wide = self._dense(vector, k * _OVERFETCH, None)
             kept = [
-                h
-                for h in wide
-                if filters.admits(h.node.metadata.get("source"), h.node.metadata.get("published_int"))
+                c for c in wide if filters.admits(c.metadata.get("source"), c.metadata.get("published_int"))
             ]
             if len(kept) >= k:
                 return kept[:k]
-        return self._dense(vector, k, to_metadata_filters(filters))
+        return self._dense(vector, k, chroma_where(filters))
 
-    def _dense(self, vector: list[float], k: int, filters: MetadataFilters | None) -> list[NodeWithScore]:
-        result = self._vectors.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=k, filters=filters)
+    def _dense(self, vector: list[float], k: int, where: dict[str, Any] | None) -> list[Chunk]:
+        """Chroma's ``query`` called directly, as llama-index's ChromaVectorStore.query did it (the
+        same call and filter, and its score, ``exp(-distance)`` of Chroma's squared L2 distance,
+        which for unit vectors is ``exp(2 cos - 2)``): importing llama-index costs every process
+        about a second (``llama_index.core`` loads its whole package), most of a cold ``assistant
+        ask`` once nothing else needed it (bench/cold_ask.py). Ingestion still builds the chunks
+        as llama-index nodes."""
+        rows = self._chunks.query(
+            query_embeddings=[vector],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+            **({"where": where} if where else {}),
         )
+        columns = ("ids", "documents", "metadatas", "distances")  # [0]: the one query's results
         return [
-            NodeWithScore(node=n, score=s)
-            for n, s in zip(result.nodes or [], result.similarities or [], strict=False)
+            Chunk(i, text or "", _public(meta), math.exp(-distance))
+            for i, text, meta, distance in zip(*(rows[c][0] for c in columns), strict=True)
         ]
 
     @_guarded
-    def iter_chunk_nodes(self, article_ids: list[str] | None = None) -> Iterator[TextNode]:
-        """Chunk nodes (text and public metadata, no vectors), in pages: all of them, or those of
+    def iter_chunks(self, article_ids: list[str] | None = None) -> Iterator[Chunk]:
+        """Chunks (text and public metadata, no vectors), in pages: all of them, or those of
         ``article_ids``. The keyword index is built from these, so in server mode it needs
         nothing but the server."""
         where = {"article_id": {"$in": list(dict.fromkeys(article_ids))}} if article_ids else None
@@ -308,13 +323,7 @@ class CorpusStore:
                 where=where, include=["documents", "metadatas"], limit=self._batch, offset=offset
             )
             for node_id, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=False):
-                public = {k: v for k, v in meta.items() if not k.startswith("_")}
-                yield TextNode(
-                    id_=node_id,
-                    text=text,
-                    metadata=public,
-                    excluded_embed_metadata_keys=list(public),  # keep metadata out of BM25 terms
-                )
+                yield Chunk(node_id, text, _public(meta))
             if len(rows["ids"]) < self._batch:
                 return
             offset += self._batch
@@ -575,6 +584,8 @@ def make_chunk_node(
     article: Article, index: int, start: int, end: int, sentences: range, vector: list[float]
 ) -> TextNode:
     """A chunk as llama-index sees it: its text, vector, span and the metadata filters act on."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode  # ingest only
+
     meta: dict[str, Any] = {
         "article_id": article.article_id,
         "start": start,
@@ -630,19 +641,24 @@ def _sentences_sound(meta: dict[str, Any]) -> bool:
         return False
 
 
-def to_metadata_filters(filters: Filters) -> MetadataFilters | None:
-    """Filters in llama-index's form: Chroma runs them in dense search, and the keyword index
-    applies the same object to its hits."""
-    parts = []
+def _public(meta: dict[str, Any]) -> dict[str, Any]:
+    """A chunk's metadata without its packed sentences (``_ss``, ``_sv``)."""
+    return {k: v for k, v in meta.items() if not k.startswith("_")}
+
+
+def chroma_where(filters: Filters) -> dict[str, Any] | None:
+    """Filters as a Chroma ``where`` for dense search: one condition alone, several under
+    ``$and`` (the form llama-index's ChromaVectorStore gave them); None for no filter."""
+    parts: list[dict[str, Any]] = []
     if filters.source:
-        parts.append(MetadataFilter(key="source", value=filters.source, operator=FilterOperator.EQ))
+        parts.append({"source": {"$eq": filters.source}})
     if filters.date_from:
-        value = int(filters.date_from.strftime("%Y%m%d"))
-        parts.append(MetadataFilter(key="published_int", value=value, operator=FilterOperator.GTE))
+        parts.append({"published_int": {"$gte": int(filters.date_from.strftime("%Y%m%d"))}})
     if filters.date_to:
-        value = int(filters.date_to.strftime("%Y%m%d"))
-        parts.append(MetadataFilter(key="published_int", value=value, operator=FilterOperator.LTE))
-    return MetadataFilters(filters=parts) if parts else None
+        parts.append({"published_int": {"$lte": int(filters.date_to.strftime("%Y%m%d"))}})
+    if len(parts) > 1:
+        return {"$and": parts}
+    return parts[0] if parts else None
 
 
 def _article_metadata(article: Article) -> dict[str, Any]:

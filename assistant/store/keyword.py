@@ -23,14 +23,12 @@ import logging
 import re
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-
-from bm25s.stopwords import STOPWORDS_EN
-from llama_index.core.schema import NodeWithScore, TextNode
 
 from assistant.config import Settings
 from assistant.schema import Filters
-from assistant.store.corpus import CorpusStore
+from assistant.store.corpus import Chunk, CorpusStore
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +37,13 @@ log = logging.getLogger(__name__)
 REPLAY_MARGIN_NS = 120 * 1_000_000_000
 _FORMAT = "1"  # bump when the tables below change: an older file is then rebuilt
 _TOKEN = re.compile(r"\w+")
-_STOPWORDS = frozenset(STOPWORDS_EN)
+# bm25s's STOPWORDS_EN (what its BM25Retriever dropped), written out: importing bm25s.stopwords runs
+# bm25s/__init__, which loads scipy.sparse, 0.15 s of every cold `assistant ask`.
+# tests/test_archive_store.py checks the copy against bm25s.
+STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there "
+    "these they this to was will with".split()
+)
 _PUBLIC = ("article_id", "start", "end", "s_first", "s_last", "source", "published_int")
 
 _SCHEMA = """
@@ -71,9 +75,9 @@ class KeywordIndex:
         self._db = _connect(path)
         self._db.executescript(_SCHEMA)
 
-    def search(self, question: str, k: int, filters: Filters, revision: str) -> list[NodeWithScore]:
+    def search(self, question: str, k: int, filters: Filters, revision: str) -> list[Chunk]:
         """Top ``k`` chunks for ``question`` by BM25, restricted by ``filters``."""
-        terms = [t for t in dict.fromkeys(_TOKEN.findall(question.lower())) if t not in _STOPWORDS]
+        terms = [t for t in dict.fromkeys(_TOKEN.findall(question.lower())) if t not in STOPWORDS]
         if not terms:
             return []
         where, args = ["text MATCH ?"], [" OR ".join('"' + t.replace('"', "") + '"' for t in terms)]
@@ -93,7 +97,7 @@ class KeywordIndex:
         with self._lock:
             self._follow(revision)
             rows = self._db.execute(sql, [*args, k]).fetchall()
-        return [NodeWithScore(node=_node(row), score=float(row[-1])) for row in rows if row[-1] > 0]
+        return [_chunk(row) for row in rows if row[-1] > 0]
 
     def matches(self, chunk_ids: set[str]) -> bool:
         """Whether the index for the store's current revision holds exactly ``chunk_ids``: false
@@ -125,7 +129,7 @@ class KeywordIndex:
         articles = sorted({a for _, _, ids in todo for a in ids})
         with self._db:
             self._delete(articles)
-            self._insert(self._store.iter_chunk_nodes(articles))
+            self._insert(self._store.iter_chunks(articles))
             self._db.executemany("INSERT OR IGNORE INTO applied VALUES (?, ?)", [(c[0], c[1]) for c in todo])
             newest = max(seen, *(c[1] for c in todo))
             self._db.execute("DELETE FROM applied WHERE at < ?", (newest - 2 * REPLAY_MARGIN_NS,))
@@ -142,7 +146,7 @@ class KeywordIndex:
             self._db.execute("DELETE FROM applied")
             self._db.execute("DELETE FROM state")
             self._db.executemany("INSERT INTO applied VALUES (?, ?)", [(c[0], c[1]) for c in changes])
-            self._insert(self._store.iter_chunk_nodes())
+            self._insert(self._store.iter_chunks())
             seen = str(changes[-1][1] if changes else 0)
             state = {"format": _FORMAT, "store": self._store.identity, "seen": seen}
             self._db.executemany("INSERT INTO state VALUES (?, ?)", state.items())
@@ -156,15 +160,15 @@ class KeywordIndex:
             self._db.execute(f"DELETE FROM text WHERE rowid IN ({rows})", part)
             self._db.execute(f"DELETE FROM chunk WHERE article_id IN ({marks})", part)
 
-    def _insert(self, nodes: object) -> None:
-        for node in nodes:
-            meta = node.metadata
+    def _insert(self, chunks: Iterable[Chunk]) -> None:
+        for chunk in chunks:
+            meta = chunk.metadata
             cursor = self._db.execute(
                 'INSERT INTO chunk (chunk_id, article_id, start, "end", s_first, s_last, source,'
                 " published_int) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (node.node_id, *(meta.get(k) for k in _PUBLIC)),
+                (chunk.chunk_id, *(meta.get(k) for k in _PUBLIC)),
             )
-            self._db.execute("INSERT INTO text (rowid, body) VALUES (?, ?)", (cursor.lastrowid, node.text))
+            self._db.execute("INSERT INTO text (rowid, body) VALUES (?, ?)", (cursor.lastrowid, chunk.text))
 
 
 def _connect(path: Path | None) -> sqlite3.Connection:
@@ -181,7 +185,7 @@ def _connect(path: Path | None) -> sqlite3.Connection:
     return sqlite3.connect(":memory:", check_same_thread=False)
 
 
-def _node(row: tuple) -> TextNode:
-    """A hit as the node retrieval fuses with dense hits (the metadata dense hits carry)."""
+def _chunk(row: tuple) -> Chunk:
+    """A hit as retrieval fuses it with dense hits (the metadata dense hits carry), scored by BM25."""
     meta = {k: v for k, v in zip(_PUBLIC, row[2:9], strict=True) if v is not None}
-    return TextNode(id_=row[1], text=row[9], metadata=meta, excluded_embed_metadata_keys=list(meta))
+    return Chunk(row[1], row[9], meta, float(row[-1]))
