@@ -209,7 +209,7 @@ def dev_sets(store_dir: Path, name: str, others: int | None, top_k: int, work: P
     )
     items += [
         make_item(
-            "dev-removed",
+            f"{name}-removed",
             f"dev:{q['id']}",
             q["question"],
             (),

@@ -1,12 +1,14 @@
 """Answer quality on the question sets must not fall below what was measured.
 
-Seed set, measured 2026-11-25 (assistant eval tests/data/seed_qa.jsonl --corpus data/articles):
-accuracy 0.88, evidence hit@1 0.66, citation validity 1.00, abstention precision 1.00 and recall
-0.57. Wikinews set (38 answerable, 10 not), measured 2026-11-26 on the whole sample `make run`
-indexes (assistant ingest data/articles, then assistant eval tests/data/wikinews_qa.jsonl):
-accuracy 0.947, evidence hit@1 0.763, hit@k 0.947, citation validity 1.00, abstention precision
-1.00 and recall 0.20 (2 of 10: most unanswerable questions on a sample topic still get a sentence
-of that topic). Thresholds sit a little under, so a change that loses a question or two is caught.
+Seed set, measured 2026-11-26 (assistant eval tests/data/seed_qa.jsonl, on a store of the seed
+article): accuracy 0.854, evidence hit@1 0.805, citation validity 1.00, abstention precision 0.90
+and recall 0.64. Wikinews set (38 answerable, 10 not), measured 2026-11-26 on the whole sample
+`make run` indexes (assistant ingest data/articles, then assistant eval tests/data/wikinews_qa.jsonl):
+accuracy 0.921, evidence hit@1 0.816, hit@k 0.921, citation validity 1.00, abstention precision
+0.80 and recall 0.40 (4 of 10 unanswerable questions; the one false abstention, w01, was a wrong
+answer before the confidence refit; most unanswerable questions on a sample topic still get a
+sentence of that topic). Thresholds sit a little under, so a change that loses a question or two
+is caught.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def test_seed_question_set_meets_thresholds(seeded):
     m = report.metrics
     assert m["citation_validity"] == 1.0
     assert m["answer_accuracy"] >= 0.8, report.table()
-    assert m["evidence_hit@1"] >= 0.58, report.table()
+    assert m["evidence_hit@1"] >= 0.75, report.table()
     assert m["abstain_precision"] >= 0.9, report.table()
     assert m["abstain_recall"] >= 0.5, report.table()
 
@@ -39,8 +41,9 @@ def test_wikinews_question_set_meets_thresholds(sample):
     assert m["answer_accuracy"] >= 0.9, report.table()
     assert m["evidence_hit@1"] >= 0.7, report.table()
     assert m["evidence_hit@k"] >= 0.9, report.table()
-    assert m["abstain_precision"] >= 0.9, report.table()
-    assert m["abstain_recall"] >= 0.1, report.table()
+    assert m["abstain_precision"] >= 0.75, report.table()
+    assert m["abstain_recall"] >= 0.3, report.table()
+    assert m["false_abstention"] <= 0.05, report.table()
 
 
 # What each example's answer must say.

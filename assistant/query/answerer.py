@@ -46,7 +46,6 @@ CONFIDENCE_FEATURES = (
     "relevance",
     "lexical",
     "keyterms_near",
-    "fresh",
     "off_period",
     "novel",
 )
@@ -260,10 +259,11 @@ class Answerer:
 
 def confidence_features(ranked: list[Candidate], question: Question) -> np.ndarray:
     """CONFIDENCE_FEATURES of a ranked list: the best sentence's log-odds, its margin over the
-    runner-up, its topical match, its share of the question's names and numbers, how recent its
-    article is, whether that article falls outside the period the question names ("this week":
-    last year's report of the same kind of event is not the answer), and the names and figures it
-    adds to the question's."""
+    runner-up, its topical match, its share of the question's names and numbers, whether its
+    article falls outside the period the question names ("this week": last year's report of the
+    same kind of event is not the answer), and the names and figures it adds to the question's.
+    (Not how recent the article is: dev questions are asked in their week and the seed questions
+    years later, so the fit learnt "old news is wrong", abstaining on an archive asked today.)"""
     best = ranked[0]
     margin = best.logit - ranked[1].logit if len(ranked) > 1 else _MAX_MARGIN
     signal = dict(zip(FEATURES, best.features, strict=True)) if best.features else {}
@@ -276,7 +276,6 @@ def confidence_features(ranked: list[Candidate], question: Question) -> np.ndarr
                 best.relevance,
                 best.lexical,
                 best.keyterms_near,
-                signal.get("fresh", 0.0),
                 float(off_period),
                 signal.get("novel", 0.0),
             ]
