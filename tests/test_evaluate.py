@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from assistant.evaluate import Case, holds_answer, load_cases, removed_evidence_cases, retrieval_recall
+from assistant.evaluate import (
+    Case,
+    evaluate,
+    holds_answer,
+    load_cases,
+    removed_evidence_cases,
+    retrieval_recall,
+)
+from assistant.schema import Answer, Article, Citation
 from tests.conftest import QA_FILE
 
 
@@ -78,3 +86,26 @@ def test_retrieval_recall_counts_an_evidence_article_among_the_top_k():
     ranked = {"a": ["u9", "u1"], "b": ["u3", "u4", "u2"]}
     metrics = retrieval_recall(cases, lambda c, k: ranked[c.id][:k], ks=(1, 2, 3))
     assert metrics == {"recall_questions": 2.0, "recall@1": 0.0, "recall@2": 0.5, "recall@3": 1.0}
+
+
+def test_evidence_at_1_by_url_and_answer_article_at_1():
+    """evidence@1 wants the QA file's own article first; answer_article@1 any article holding the
+    answer (another outlet's report of the same news)."""
+    texts = {"own": "Squid Game is back.", "digest": "Five things: Squid Game returns.", "other": "No."}
+    articles = {
+        k: Article(k, None, None, None, f"https://example.com/{k}", None, t) for k, t in texts.items()
+    }
+
+    def answer(first: str) -> Answer:
+        a = articles[first]
+        cite = Citation(a.text, a.article_id, None, None, None, a.url, 0, len(a.text), 1.0)
+        return Answer(text="Squid Game returns. [1]", abstained=False, citations=[cite])
+
+    cases = [
+        Case(str(i), "Which show?", ("Squid Game",), evidence_urls=("https://example.com/own",))
+        for i in range(3)
+    ]
+    firsts = {"0": "own", "1": "digest", "2": "other"}
+    report = evaluate(cases, lambda c: answer(firsts[c.id]), articles.__getitem__)
+    assert report.metrics["evidence_hit@1"] == 1 / 3
+    assert report.metrics["answer_article@1"] == 2 / 3
