@@ -119,12 +119,12 @@ def main() -> None:
         encode.append((time.perf_counter() - t) * 1000)
     print(f"ask p50 {_p(times, 50):.0f} ms, p95 {_p(times, 95):.0f} ms over {len(times)} questions")
     enc = f"p50 {_p(encode, 50):.0f} ms, p95 {_p(encode, 95):.0f} ms"
-    print(f"  of which question encoding (torch, issue 12 item 1's part): {enc}")
+    print(f"  of which question encoding ({settings.embed_backend}): {enc}")
 
     new, run = records[n:], int(time.time())  # new articles on every run: a re-run adds them too
     judges = [f"Ilse Marrow{run % 100_000}x{i}" for i in range(len(new))]  # a fact no other article holds
     for r, judge in zip(new, judges, strict=True):
-        r["title"] = r["title"].replace(" in ", " in New ")
+        r["title"] = r["title"].replace(" in ", " in New ") + f" (run {run})"  # unique, as the judge
         r["url"] += f"-{run}"
         r["text"] += f"\n\nThe inquiry into the {r['title']} was led by judge {judge}."
     t = time.perf_counter()

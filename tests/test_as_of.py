@@ -99,3 +99,14 @@ def test_filters_admit_as_chroma_does():
     assert not bounded.admits("Coast Daily", 20240521) and not bounded.admits("Valley Courier", 20240402)
     assert not bounded.admits("Coast Daily", None)  # undated: outside any date bound
     assert Filters().admits(None, None) and Filters(source="Town Notes").admits("Town Notes", None)
+
+
+def test_this_week_asked_of_an_archive_of_older_news_is_not_held_against_it(town):
+    """Asked today, "this week" points at no article of a 2024 archive: the words are set aside
+    rather than read as "every sentence is outside the period" (which the confidence model takes
+    as a reason to abstain)."""
+    question = "How many people did the Riverton floods kill this week?"
+    assert town._answerer.gather(question, as_of=date(2024, 5, 22)).asks.period is not None
+    assert town._answerer.gather(question).asks.period is None
+    answer = town.ask(question)
+    assert not answer.abstained and ("9" in answer.text or "4" in answer.text), answer.text

@@ -124,6 +124,10 @@ class Answerer:
         )
         rows = self._store.chunk_sentences([p.chunk_id for p in passages])
         question_info = analyse(text, as_of)
+        if question_info.period and (self._keyword.newest(revision) or 0) < _day(question_info.period[0]):
+            # "This week" asked of an archive whose news all predates the week: the words can't
+            # point at any article, so nothing is read as outside the period.
+            question_info = replace(question_info, period=None)
         titles = self._store.titles([p.article_id for p in passages])
         ranked = rank(question_info, vector, passages, rows, titles, self.ranker.sentence)
         return Evidence(text, question_info, passages, rows, ranked)
@@ -281,6 +285,10 @@ def confidence_features(ranked: list[Candidate], question: Question) -> np.ndarr
             ]
         ]
     )
+
+
+def _day(day: date) -> int:
+    return int(day.strftime("%Y%m%d"))
 
 
 def until(filters: Filters | None, as_of: date | None) -> Filters:

@@ -72,6 +72,7 @@ class KeywordIndex:
         self._store = store
         self._lock = threading.Lock()
         self._revision: str | None = None
+        self._newest: tuple[str, int | None] | None = None  # (revision, newest publication date)
         self._db = _connect(path)
         self._db.executescript(_SCHEMA)
 
@@ -98,6 +99,16 @@ class KeywordIndex:
             self._follow(revision)
             rows = self._db.execute(sql, [*args, k]).fetchall()
         return [_chunk(row) for row in rows if row[-1] > 0]
+
+    def newest(self, revision: str) -> int | None:
+        """The latest publication date (20220826) of any chunk in the store, None when none is
+        dated; read once per revision."""
+        with self._lock:
+            self._follow(revision)
+            if self._newest is None or self._newest[0] != revision:
+                (value,) = self._db.execute("SELECT MAX(published_int) FROM chunk").fetchone()
+                self._newest = (revision, value)
+            return self._newest[1]
 
     def matches(self, chunk_ids: set[str]) -> bool:
         """Whether the index for the store's current revision holds exactly ``chunk_ids``: false
