@@ -264,7 +264,7 @@ def fit_sentences(items: list[Item], l2: float, only: tuple[str, ...] = FEATURES
     Plain gradient descent: the loss is convex and the data a few thousand rows."""
     train = [i for i in items if i.answerable and i.y.any()]
     mask = np.asarray([f in only for f in FEATURES], dtype=float)
-    prior = np.asarray([_HAND.get(f, 0.0) for f in FEATURES]) * mask
+    prior = np.asarray([_HAND.get(f, 0.0) for f in FEATURES])  # the weights outside ``only`` stay
     w = prior.copy()
     for _ in range(_STEPS):
         grad = np.zeros_like(w)
@@ -420,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--l2", type=float, default=0.03, help="pull of the sentence fit to the hand-set weights")
     ap.add_argument("--max-false-abstain", type=float, default=0.10)
+    ap.add_argument(
+        "--free",
+        help="comma list of the features to fit (default all); the others keep their hand-set weights",
+    )
     ap.add_argument("--variants", action="store_true", help="also cross-validate variants of the fit")
     ap.add_argument("--write", action="store_true", help=f"write the fitted models to {RANKER_FILE.name}")
     args = ap.parse_args(argv)
@@ -440,11 +444,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         baseline = Linear(FEATURES, tuple(_HAND.get(f, 0.0) for f in FEATURES), 0.0)
         before = [outcome(i, baseline) for i in items]
-        after = cross_validate(items, args.folds, args.l2)
+        free = tuple(args.free.split(",")) if args.free else FEATURES
+        after = cross_validate(items, args.folds, args.l2, free)
         if args.variants:
-            old = tuple(_HAND)
             for name, only, l2 in [
-                ("old signals, fitted", old, args.l2),
+                ("the hand-set signals fitted, the rest 0", tuple(_HAND), args.l2),
+                (
+                    "the other signals fitted, the hand-set ones kept",
+                    tuple(f for f in FEATURES if f not in _HAND),
+                    args.l2,
+                ),
                 ("all, l2=0.3", FEATURES, 0.3),
                 ("all, l2=0.01", FEATURES, 0.01),
             ]:
@@ -466,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"confidence (CV): {cal}; threshold {threshold:.2f}")
         print(json.dumps(figures, indent=1))
         if args.write:
-            sentence = fit_sentences(items, args.l2) if fitted_wins else baseline
+            sentence = fit_sentences(items, args.l2, free) if fitted_wins else baseline
             xs = np.vstack([o.conf_x for o in chosen])
             ranker = Ranker(
                 version=date.today().isoformat(),
