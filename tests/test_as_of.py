@@ -110,3 +110,28 @@ def test_this_week_asked_of_an_archive_of_older_news_is_not_held_against_it(town
     assert town._answerer.gather(question).asks.period is None
     answer = town.ask(question)
     assert not answer.abstained and ("9" in answer.text or "4" in answer.text), answer.text
+
+
+def test_filtered_keyword_search_is_the_filtered_ranking(town):
+    """Over-fetched and filtered here, or filtered in SQL: the same chunks as ranking every match
+    and keeping those that pass."""
+    keyword, revision = town._keyword, town._store.revision()
+    question = "Riverton floods river road power homes Portville festival harbour visitors sailing race boats"
+    question += " children"
+    ranked = keyword.search(question, 100, Filters(), revision)
+    # The library note ranks fifth of five: for k = 1, none of the top four passes its source
+    # filter, so the filtered SQL query runs.
+    assert len(ranked) == 5 and ranked[-1].metadata["source"] == "Town Notes"
+    for filters in (
+        Filters(date_from=date(2024, 5, 20)),
+        Filters(date_to=date(2024, 5, 10)),
+        Filters(source="Coast Daily"),
+        Filters(source="Town Notes"),
+    ):
+        for k in (1, 2, 30):
+            passing = [
+                c.chunk_id
+                for c in ranked
+                if filters.admits(c.metadata.get("source"), c.metadata.get("published_int"))
+            ]
+            assert [c.chunk_id for c in keyword.search(question, k, filters, revision)] == passing[:k]

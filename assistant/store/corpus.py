@@ -62,8 +62,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 # Test-only: a write cut point name (see _cut); the process kills itself there with SIGKILL.
 CRASH_ENV = "ASSISTANT_TEST_CRASH_AT"
-# A filtered dense search first fetches this many times k unfiltered (CorpusStore.query_chunks).
-_OVERFETCH = 4
+# A filtered search first fetches this many times k unfiltered (CorpusStore.query_chunks,
+# KeywordIndex.search), then filters in Python.
+OVERFETCH = 4
 _ARTICLE_FIELDS = ("title", "source", "published", "updated", "url", "dateline", "origin")
 
 T = TypeVar("T")
@@ -282,7 +283,7 @@ class CorpusStore:
         filtered search first over-fetches unfiltered and filters here; Chroma's filtered search
         runs only when fewer than ``k`` of those pass (a narrow filter)."""
         if filters:
-            wide = self._dense(vector, k * _OVERFETCH, None)
+            wide = self._dense(vector, k * OVERFETCH, None)
             kept = [
                 c for c in wide if filters.admits(c.metadata.get("source"), c.metadata.get("published_int"))
             ]

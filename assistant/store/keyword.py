@@ -28,7 +28,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.schema import Filters
-from assistant.store.corpus import Chunk, CorpusStore
+from assistant.store.corpus import OVERFETCH, Chunk, CorpusStore
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,12 @@ _TOKEN = re.compile(r"\w+")
 STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there "
     "these they this to was will with".split()
+)
+# Question words: in nearly every question and in many chunks ("how many", "what", "did"), so they
+# rank little and cost much (BM25 scores every chunk holding any query term).
+_QUESTION_WORDS = frozenset(
+    "how many much what which who whom whose when where why did does do has have had can could would "
+    "should".split()
 )
 _PUBLIC = ("article_id", "start", "end", "s_first", "s_last", "source", "published_int")
 
@@ -77,27 +83,35 @@ class KeywordIndex:
         self._db.executescript(_SCHEMA)
 
     def search(self, question: str, k: int, filters: Filters, revision: str) -> list[Chunk]:
-        """Top ``k`` chunks for ``question`` by BM25, restricted by ``filters``."""
-        terms = [t for t in dict.fromkeys(_TOKEN.findall(question.lower())) if t not in STOPWORDS]
+        """Top ``k`` chunks for ``question`` by BM25, restricted by ``filters``.
+
+        FTS5 ranks alone and only the top rows are joined to their chunk records (joining first
+        joined every matching row: 100 against 77 ms at 200,000 chunks). A filter is applied to
+        the top ``k * OVERFETCH`` here, as in dense search; the joined, filtered query runs only
+        when fewer than ``k`` of those pass."""
+        words = dict.fromkeys(_TOKEN.findall(question.lower()))
+        terms = [t for t in words if t not in STOPWORDS and t not in _QUESTION_WORDS]
         if not terms:
             return []
-        where, args = ["text MATCH ?"], [" OR ".join('"' + t.replace('"', "") + '"' for t in terms)]
-        if filters.source:
-            where.append("chunk.source = ?")
-            args.append(filters.source)
-        if filters.date_from:
-            where.append("chunk.published_int >= ?")
-            args.append(int(filters.date_from.strftime("%Y%m%d")))
-        if filters.date_to:
-            where.append("chunk.published_int <= ?")
-            args.append(int(filters.date_to.strftime("%Y%m%d")))
-        sql = (
-            f"SELECT chunk.*, text.body, -bm25(text) FROM text JOIN chunk ON chunk.rowid = text.rowid "
-            f"WHERE {' AND '.join(where)} ORDER BY bm25(text) LIMIT ?"
-        )
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        wide = k * OVERFETCH if filters else k
         with self._lock:
             self._follow(revision)
-            rows = self._db.execute(sql, [*args, k]).fetchall()
+            rows = self._db.execute(_TOP, [match, wide]).fetchall()
+            hits = [_chunk(row) for row in rows if row[-1] > 0]
+            if not filters:
+                return hits
+            kept = [
+                h for h in hits if filters.admits(h.metadata.get("source"), h.metadata.get("published_int"))
+            ]
+            if len(kept) >= k or len(rows) < wide:  # enough, or every match was seen
+                return kept[:k]
+            where, args = _where(filters)
+            sql = (
+                f"SELECT chunk.*, text.body, -bm25(text) FROM text JOIN chunk ON chunk.rowid = text.rowid "
+                f"WHERE text MATCH ? AND {where} ORDER BY bm25(text) LIMIT ?"
+            )
+            rows = self._db.execute(sql, [match, *args, k]).fetchall()
         return [_chunk(row) for row in rows if row[-1] > 0]
 
     def newest(self, revision: str) -> int | None:
@@ -194,6 +208,29 @@ def _connect(path: Path | None) -> sqlite3.Connection:
         except (OSError, sqlite3.Error) as exc:
             log.warning("keyword index can't be kept at %s (%s); keeping it in memory", path, exc)
     return sqlite3.connect(":memory:", check_same_thread=False)
+
+
+# The top rows by BM25, then their chunk records and texts, best first.
+_TOP = (
+    "SELECT chunk.*, text.body, -top.r FROM "
+    "(SELECT rowid, bm25(text) AS r FROM text WHERE text MATCH ? ORDER BY r LIMIT ?) AS top "
+    "JOIN chunk ON chunk.rowid = top.rowid JOIN text ON text.rowid = top.rowid ORDER BY top.r"
+)
+
+
+def _where(filters: Filters) -> tuple[str, list]:
+    """``filters`` as an SQL condition on the chunk table, and its arguments."""
+    where, args = [], []
+    if filters.source:
+        where.append("chunk.source = ?")
+        args.append(filters.source)
+    if filters.date_from:
+        where.append("chunk.published_int >= ?")
+        args.append(int(filters.date_from.strftime("%Y%m%d")))
+    if filters.date_to:
+        where.append("chunk.published_int <= ?")
+        args.append(int(filters.date_to.strftime("%Y%m%d")))
+    return " AND ".join(where), args
 
 
 def _chunk(row: tuple) -> Chunk:
