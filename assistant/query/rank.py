@@ -303,7 +303,7 @@ def features(
             math.log1p(min(words, _LONG_SENTENCE)) / math.log1p(_LONG_SENTENCE),
             _within(question.period, published.get(row.article_id)),
             fresh.get(row.article_id, 0.0),
-            min(sum(not set(stems(w)) & asked for w in names_and_numbers(row.text)), _MANY_NAMES)
+            min(sum(not (set(stems(w)) & asked) for w in names_and_numbers(row.text)), _MANY_NAMES)
             / _MANY_NAMES,
             article_best.get(row.article_id, 0.0),
         )
