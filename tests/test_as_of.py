@@ -135,3 +135,19 @@ def test_filtered_keyword_search_is_the_filtered_ranking(town):
                 if filters.admits(c.metadata.get("source"), c.metadata.get("published_int"))
             ]
             assert [c.chunk_id for c in keyword.search(question, k, filters, revision)] == passing[:k]
+
+
+def test_keyword_query_leaves_out_terms_in_many_chunks(town, monkeypatch):
+    """A term in more than a share of the chunks is left out of the BM25 query, the rarest always
+    kept. The floor (2,000 chunks) keeps small stores whole; lowered here to see the rule."""
+    from assistant.store import keyword as keyword_module
+
+    keyword, revision = town._keyword, town._store.revision()
+    assert keyword._uncommon(["floods", "riverton", "library"], revision) == ["floods", "riverton", "library"]
+    monkeypatch.setattr(keyword_module, "_COMMON_FLOOR", 0)
+    monkeypatch.setattr(keyword_module, "_COMMON_SHARE", 0.3)  # of 5 chunks: in 2 or more is common
+    # "floods" and "riverton" are in both flood reports; "library" in one; "zebra" in none.
+    assert keyword._uncommon(["floods", "riverton", "library", "zebra"], revision) == ["library", "zebra"]
+    assert keyword._uncommon(["floods", "riverton"], revision) == ["floods"]
+    hits = keyword.search("Riverton floods library", 5, Filters(), revision)
+    assert [h.metadata["source"] for h in hits] == ["Town Notes"]
