@@ -5,7 +5,9 @@ index, so every write rebuilt it from every chunk in the store (and in server mo
 process did so again). FTS5 adds and deletes rows in place and keeps its BM25 statistics (document
 count, average length, term frequencies) exact after deletes; it ships with Python's sqlite3, so
 there is no new dependency. Scoring is FTS5's ``bm25()`` (Okapi, k1 = 1.2, b = 0.75) over the
-Porter-stemmed ``porter unicode61`` tokenizer, the question's stopwords removed as bm25s did.
+Porter-stemmed ``porter unicode61`` tokenizer. The query is the question's words OR-ed, without
+bm25s's stopwords, question words, and terms in more than a tenth of a large store's chunks (see
+``search``).
 
 The index is a cache of the store, kept in a file: under the store dir when embedded, under
 ``<store_dir>/keyword/`` keyed by server and prefix in server mode. It follows the store through
