@@ -5,8 +5,10 @@ Plain frozen dataclasses so every surface (Python API, CLI JSON, HTTP, UI) share
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,20 @@ class Filters:
     def __bool__(self) -> bool:
         return any((self.source, self.date_from, self.date_to))
 
-    def admits(self, source: str | None, published_int: int | None) -> bool:
-        """Whether a chunk of ``source`` published on ``published_int`` (20220617) passes, as
-        Chroma's metadata filter decides: an undated chunk fails any date bound."""
-        if self.source and source != self.source:
+    def admits(self, chunk: Mapping[str, Any]) -> bool:
+        """Whether a chunk with this metadata (``source``, ``published_int`` such as 20220617)
+        passes, as Chroma's metadata filter decides: an undated chunk fails any date bound."""
+        if self.source and chunk.get("source") != self.source:
             return False
-        bounds = [(self.date_from, 1), (self.date_to, -1)]
-        for bound, sign in bounds:
-            if bound is not None:
-                if published_int is None:
-                    return False
-                if sign * (int(published_int) - int(bound.strftime("%Y%m%d"))) < 0:
-                    return False
-        return True
+        day = chunk.get("published_int")
+        if self.date_from and (day is None or int(day) < day_int(self.date_from)):
+            return False
+        return not (self.date_to and (day is None or int(day) > day_int(self.date_to)))
+
+
+def day_int(day: date) -> int:
+    """``day`` as chunk metadata stores it (``published_int``): 2022-06-17 -> 20220617."""
+    return int(day.strftime("%Y%m%d"))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from assistant.query.context import refers_back, restates, usable
 from assistant.query.question import Question, analyse
 from assistant.query.rank import FEATURES, Candidate, Ranker, load_ranker, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
-from assistant.schema import Answer, Article, Citation, Filters
+from assistant.schema import Answer, Article, Citation, Filters, day_int
 from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id, sentence_index
 from assistant.store.keyword import KeywordIndex
 
@@ -118,13 +118,10 @@ class Answerer:
         revision = self._store.revision()
         if revision == "empty":
             return Answer(text=EMPTY_STORE, abstained=True, question=text)
-        vector = self._embedder.question(text)
-        passages = retrieve(
-            self._store, self._keyword, text, vector, k, until(filters, as_of), revision, as_of
-        )
+        vector, passages = self._retrieve(text, k, filters, as_of, revision)
         rows = self._store.chunk_sentences([p.chunk_id for p in passages])
         question_info = analyse(text, as_of)
-        if question_info.period and (self._keyword.newest(revision) or 0) < _day(question_info.period[0]):
+        if question_info.period and (self._keyword.newest(revision) or 0) < day_int(question_info.period[0]):
             # "This week" asked of an archive whose news all predates the week: the words can't
             # point at any article, so nothing is read as outside the period.
             question_info = replace(question_info, period=None)
@@ -155,9 +152,16 @@ class Answerer:
         """Just the retrieval step: the top ``top_k`` passages (for measuring retrieval recall)."""
         text = clean_question(question, self._settings.max_question_chars)
         k = self._check_k(top_k)
+        return self._retrieve(text, k, filters, as_of, self._store.revision())[1]
+
+    def _retrieve(
+        self, text: str, k: int, filters: Filters | None, as_of: date | None, revision: str
+    ) -> tuple[list[float], list[Passage]]:
+        """The question's vector and its top ``k`` passages, as of ``as_of``."""
         vector = self._embedder.question(text)
-        revision = self._store.revision()
-        return retrieve(self._store, self._keyword, text, vector, k, until(filters, as_of), revision, as_of)
+        return vector, retrieve(
+            self._store, self._keyword, text, vector, k, until(filters, as_of), revision, as_of
+        )
 
     def _check_k(self, top_k: int | None) -> int:
         k = self._settings.top_k if top_k is None else top_k
@@ -285,10 +289,6 @@ def confidence_features(ranked: list[Candidate], question: Question) -> np.ndarr
             ]
         ]
     )
-
-
-def _day(day: date) -> int:
-    return int(day.strftime("%Y%m%d"))
 
 
 def until(filters: Filters | None, as_of: date | None) -> Filters:

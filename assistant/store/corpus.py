@@ -48,7 +48,7 @@ from chromadb.api import ClientAPI
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, StoreError, StoreVersionError
-from assistant.schema import Article, Filters
+from assistant.schema import Article, Filters, day_int
 from assistant.store.client import brief, open_client
 from assistant.store.lock import hold_writer_lock
 from assistant.store.packing import pack_spans, pack_vectors, unpack_spans, unpack_vectors
@@ -284,9 +284,7 @@ class CorpusStore:
         runs only when fewer than ``k`` of those pass (a narrow filter)."""
         if filters:
             wide = self._dense(vector, k * OVERFETCH, None)
-            kept = [
-                c for c in wide if filters.admits(c.metadata.get("source"), c.metadata.get("published_int"))
-            ]
+            kept = [c for c in wide if filters.admits(c.metadata)]
             if len(kept) >= k:
                 return kept[:k]
         return self._dense(vector, k, chroma_where(filters))
@@ -654,9 +652,9 @@ def chroma_where(filters: Filters) -> dict[str, Any] | None:
     if filters.source:
         parts.append({"source": {"$eq": filters.source}})
     if filters.date_from:
-        parts.append({"published_int": {"$gte": int(filters.date_from.strftime("%Y%m%d"))}})
+        parts.append({"published_int": {"$gte": day_int(filters.date_from)}})
     if filters.date_to:
-        parts.append({"published_int": {"$lte": int(filters.date_to.strftime("%Y%m%d"))}})
+        parts.append({"published_int": {"$lte": day_int(filters.date_to)}})
     if len(parts) > 1:
         return {"$and": parts}
     return parts[0] if parts else None

@@ -31,7 +31,7 @@ from pathlib import Path
 import Stemmer
 
 from assistant.config import Settings
-from assistant.schema import Filters
+from assistant.schema import Filters, day_int
 from assistant.store.corpus import OVERFETCH, Chunk, CorpusStore
 
 log = logging.getLogger(__name__)
@@ -115,9 +115,7 @@ class KeywordIndex:
             hits = [_chunk(row) for row in rows if row[-1] > 0]
             if not filters:
                 return hits
-            kept = [
-                h for h in hits if filters.admits(h.metadata.get("source"), h.metadata.get("published_int"))
-            ]
+            kept = [h for h in hits if filters.admits(h.metadata)]
             if len(kept) >= k or len(rows) < wide:  # enough, or every match was seen
                 return kept[:k]
             where, args = _where(filters)
@@ -256,10 +254,10 @@ def _where(filters: Filters) -> tuple[str, list]:
         args.append(filters.source)
     if filters.date_from:
         where.append("chunk.published_int >= ?")
-        args.append(int(filters.date_from.strftime("%Y%m%d")))
+        args.append(day_int(filters.date_from))
     if filters.date_to:
         where.append("chunk.published_int <= ?")
-        args.append(int(filters.date_to.strftime("%Y%m%d")))
+        args.append(day_int(filters.date_to))
     return " AND ".join(where), args
 
 
