@@ -1,14 +1,14 @@
 """Which neighbouring sentence makes an extractive answer self-contained.
 
-An extractive answer quotes the sentence that matches the question best, and in news that
-sentence often leaves out what was asked: it refers back to a name given just before ("The
-37-year-old superstar and the Lakers agreed..." after "LeBron James is committing to the Los
-Angeles Lakers."; "the wildly popular South Korean show" after "'Squid Game' is officially coming
-back."), or it restates the question (a lede the quiz was written from) and the answer follows it.
-So the answer adds the sentence before a sentence that refers back, and the sentence after one that
-restates the question. Hand-written cues, since no library in the stack resolves coreference
-offline; measured on the real-news dev set (``bench/realnews_quality.py``): the answer held the
-quiz's answer for 0.65 of the questions before, 0.73 after, with one sentence more in 25 of 86.
+An extractive answer quotes the sentence that matches the question best, and in news that sentence
+often leaves out what was asked: it refers back to a name given just before ("The veteran striker
+signed a two-year deal..." after "Ana Lopes is staying at Porto."; "the hit Danish drama" after
+"Harbor Lights is coming back."), or it restates the question (a lede the quiz was written from)
+and the answer follows it. So the answer adds the sentence before a sentence that refers back, and
+the sentence after one that restates the question. Hand-written cues, since no library in the stack
+resolves coreference offline; measured on the real-news dev set (``bench/realnews_quality.py``):
+the answer held the quiz's answer for 0.65 of the questions before, 0.73 after, with one sentence
+more in 25 of 86.
 """
 
 from __future__ import annotations

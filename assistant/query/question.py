@@ -58,8 +58,8 @@ _LATEST = re.compile(r"\b(?:latest|most recent|newest|current|updated|so far|now
 _EARLIEST = re.compile(r"\b(?:earliest|initial|initially|first reported|originally|at first)\b", re.I)
 # A name is a capitalised word that doesn't open the question; a number is any figure.
 _KEY_WORD = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’\-]*|\b\d[\d,.]*\d\b|\b\d\b")
-# The words after "which"/"what" up to the verb: "Which wildly popular show was..." -> wildly,
-# popular, show. The answer is a thing of that kind, so a sentence saying "the ... show" without
+# The words after "which"/"what" up to the verb: "Which hit Danish drama was..." -> hit, danish,
+# drama. The answer is a thing of that kind, so a sentence saying "the ... show" without
 # naming it refers back (query/context.py).
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[a-z][\w-]*\s+){0,3}[a-z][\w-]*)", re.I)
 _WHICH_STOP = frozenset(
