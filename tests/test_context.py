@@ -1,6 +1,7 @@
 """An extractive answer is completed by the neighbour its best sentence leans on: the sentence
 before one that refers back ("the hit Danish drama" after the drama's name), the sentence after
-one that restates the question."""
+one that restates the question; it opens with its article's headline; and a sentence that asks
+(a news quiz) is never the answer."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ ARTICLES = [
         "text": "After two years of debate, the city council chose a site for the new maritime museum on "
         "Tuesday.\n\nThe museum will move to the old customs house on the quay.\n\nIt opens in 2027.",
     },
+    {
+        "title": "The weekly news quiz",
+        "source": "Quiz Desk",
+        "published": "2024-03-08",
+        "url": "https://context.example/quiz/week-10",
+        "text": "Test yourself on the week's news.\n\nWhich building will the new maritime museum move "
+        "to on the quay?\n\nAnswers are at the bottom of the page.",
+    },
 ]
 
 
@@ -39,7 +48,7 @@ def screen(tmp_path_factory) -> Assistant:
     path = tmp_path_factory.mktemp("context-data") / "articles.jsonl"
     path.write_text("\n".join(json.dumps(a) for a in ARTICLES), encoding="utf-8")
     assistant = Assistant(store_dir=tmp_path_factory.mktemp("context"), settings=Settings.from_env(env={}))
-    assert len(assistant.ingest([path]).added) == 2
+    assert len(assistant.ingest([path]).added) == 3
     return assistant
 
 
@@ -54,10 +63,19 @@ def test_which_phrase_and_references():
     assert not usable("CNN —") and usable("Harbor Lights is coming back.")
 
 
+def test_the_asking_sentence_sets_the_answer_type():
+    # The scene-setting sentence's "number of" does not make a "where" question a count.
+    question = analyse("A growing number of people are leaving big cities. Where are many of them moving?")
+    assert question.kind == "place"
+    assert analyse("Which city has the largest number of bridges?").kind == "number"
+    assert analyse("Fans asked what the club would do next. Which player is leaving?").asks_for == ("player",)
+
+
 def test_answer_adds_the_sentence_a_reference_leans_on(screen):
     answer = screen.ask("Which hit drama will return for a third season?")
     assert not answer.abstained
     assert "Harbor Lights" in answer.text, answer.text
+    assert answer.text.startswith("From “Streaming service renews drama”: The streaming service said")
     # The best sentence stays the first citation; its antecedent follows.
     assert answer.citations[0].quote.startswith("The streaming service said on Monday")
     assert answer.citations[1].quote == "Harbor Lights is coming back."
@@ -68,4 +86,12 @@ def test_answer_adds_the_sentence_after_a_restated_question(screen):
         "After two years of debate, which site did the city council choose for the maritime museum?"
     )
     assert not answer.abstained
+    assert "customs house" in answer.text, answer.text
+
+
+def test_a_question_in_an_article_is_never_the_answer(screen):
+    # The quiz repeats the question word for word; the museum story answers it.
+    answer = screen.ask("Which building will the new maritime museum move to on the quay?")
+    assert not answer.abstained
+    assert all(c.source != "Quiz Desk" for c in answer.citations), answer.citations
     assert "customs house" in answer.text, answer.text

@@ -195,7 +195,14 @@ class Answerer:
         """The best sentence and a second one, whatever its confidence: the nearby sentence that
         holds what the question type asks for when the best lacks it; for a "which/what" question
         the neighbour that completes the best (query/context.py); else a close runner-up. The
-        ranker's refit (bench/fit_ranker.py) scores rankings with it."""
+        ranker's refit (bench/fit_ranker.py) scores rankings with it.
+
+        The answer opens with the first citation's headline ('From “Streaming service renews
+        drama”: The streaming service said the hit Danish drama would return... [1]'). A
+        sentence deep in a story rarely repeats what the headline names (the team, the company,
+        the cause), and no neighbouring sentence may either; on the real-news dev set the
+        headline completed 3 of 86 answers (0.744 -> 0.779), and changed none of the seed or
+        Wikinews figures."""
         text, ranked = evidence.question, evidence.ranked
         best = ranked[0]
         second = self._with_kind(evidence.asks.kind, best)
@@ -209,7 +216,13 @@ class Answerer:
         if not citations:
             return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
         body = " ".join(f"{c.quote} [{n}]" for n, c in enumerate(citations, start=1))
-        return Answer(text=body, abstained=False, citations=citations, question=text, confidence=confidence)
+        return Answer(
+            text=_with_headline(citations[0], body),
+            abstained=False,
+            citations=citations,
+            question=text,
+            confidence=confidence,
+        )
 
     def passage_citations(self, evidence: Evidence) -> list[Citation]:
         """The retrieved passages as citations (quote = the passage's text), best first.
@@ -289,6 +302,15 @@ def confidence_features(ranked: list[Candidate], question: Question) -> np.ndarr
             ]
         ]
     )
+
+
+def _with_headline(first: Citation, body: str) -> str:
+    """``body`` led by the headline of its first citation, unless the quote already opens with it
+    (an article without a title, or a lede that repeats it)."""
+    title = " ".join((first.title or "").split())
+    if not title or first.quote.startswith(title):
+        return body
+    return f"From “{title}”: {body}"
 
 
 def until(filters: Filters | None, as_of: date | None) -> Filters:

@@ -66,6 +66,7 @@ _WHICH_STOP = frozenset(
     "is was are were did does do has have had will would can could should may might must of in on "
     "at for to from by with that who whose which the a an".split()
 )
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"“‘'])")
 _AGGREGATE_WORDS = re.compile(r"\b(together|combined|in total|altogether|total|in all|both)\b", re.I)
 
 
@@ -102,7 +103,8 @@ def stems(text: str) -> list[str]:
 
 def analyse(text: str, as_of: date | None = None) -> Question:
     """What ``text`` asks for; ``as_of`` (default today) is the day it is asked."""
-    kind = next((name for name, pattern in _TYPES if pattern.search(text)), "other")
+    clause = asking_clause(text)
+    kind = next((name for name, pattern in _TYPES if pattern.search(clause)), "other")
     return Question(
         text=text,
         kind=kind,
@@ -112,9 +114,19 @@ def analyse(text: str, as_of: date | None = None) -> Question:
         dates=question_dates(text),
         key_terms=tuple(dict.fromkeys(stems(" ".join(names_and_numbers(text))))),
         period=question_period(text, as_of or date.today()),
-        asks_for=_which_words(text),
+        asks_for=_which_words(clause),
         asked_on=as_of,
     )
+
+
+def asking_clause(text: str) -> str:
+    """The sentence of ``text`` that asks (its last one ending in "?"), else all of it.
+
+    News quizzes set the scene before they ask: "Rents rose in a growing number of cities this
+    year. Where are many Americans moving?" The answer type comes from the asking sentence only,
+    or the scene's "number of" would make a "where" question a "how many" one."""
+    asking = [s for s in _SENTENCE_BREAK.split(text.strip()) if s.rstrip().endswith("?")]
+    return asking[-1] if asking else text
 
 
 def names_and_numbers(text: str) -> list[str]:

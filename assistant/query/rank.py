@@ -33,7 +33,9 @@ hand-set weights out of fold (so far it has not; the file says which it holds an
   top one: a sentence of the article retrieval trusts most.
 
 A sentence that is a near-copy of a better-ranked one from another article (a syndicated copy)
-is dropped, so an answer never cites one sentence twice.
+is dropped, so an answer never cites one sentence twice. So is a sentence that asks a question
+(a quiz, a headline's "Who is ...?"): it repeats the question's words better than any answer does,
+and answers nothing.
 """
 
 from __future__ import annotations
@@ -186,6 +188,7 @@ _PLACE = re.compile(
     r"\b(?:in|at|from|to|over|near|of|targeted|targeting|hit|hitting|struck|bombed|bombing|shelled)"
     r"\s+(?:the\s+)?[A-Z][a-z]+"
 )
+_ASKS = re.compile(r"\?[\"”’')\]]*\s*$")
 _AGGREGATE = re.compile(r"\b(?:together|combined|in total|altogether|a total of|in all)\b", re.I)
 
 
@@ -235,6 +238,7 @@ def rank(
             features=tuple(float(v) for v in f),
         )
         for row, z, f in zip(rows, logits.tolist(), x, strict=True)
+        if not _ASKS.search(row.text)
     ]
     return without_copies(sorted(candidates, key=lambda c: c.logit, reverse=True))
 
