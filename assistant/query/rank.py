@@ -79,8 +79,10 @@ FEATURES = (
 )
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 
-# Recency reorders only sentences this close to the most relevant one: a newer article must still
-# answer the question. Relevance here is dense + _LEXICAL * lexical, the topical match.
+# Recency reorders only sentences this close to the most relevant one, or holding as many of the
+# question's terms as any: a newer article must still answer the question. Relevance here is
+# dense + _LEXICAL * lexical, the topical match; the term test keeps a long update ("...as the
+# toll from Sunday's quake climbed to 47") that the short first report outscores on cosine alone.
 _RECENCY_MARGIN = 0.25
 _LEXICAL = 0.6
 # Sentences of different articles sharing this share of their words (Jaccard) are copies.
@@ -313,7 +315,8 @@ def features(
         )
     if question.recency:
         relevance = out[:, 0] + _LEXICAL * out[:, 1]
-        out[:, FEATURES.index("recency")] = _recency(question.recency, rows, relevance, published)
+        close = (relevance >= relevance.max() - _RECENCY_MARGIN) | (out[:, 1] >= out[:, 1].max())
+        out[:, FEATURES.index("recency")] = _recency(question.recency, rows, close, published)
     return out
 
 
@@ -325,11 +328,11 @@ def _within(period: tuple[date, date] | None, published: str | None) -> bool:
 
 
 def _recency(
-    recency: str, rows: list[SentenceRow], relevance: np.ndarray, published: dict[str, str | None]
+    recency: str, rows: list[SentenceRow], close: np.ndarray, published: dict[str, str | None]
 ) -> np.ndarray:
-    """For "latest" (``earliest``) questions, among sentences nearly as relevant as the best: 1 for
-    the newest (oldest) article's, 0 for the oldest (newest), evenly between."""
-    close = relevance >= relevance.max() - _RECENCY_MARGIN
+    """For "latest" (``earliest``) questions, among the ``close`` sentences (those that answer
+    about as well as the best): 1 for the newest (oldest) article's, 0 for the oldest (newest),
+    evenly between."""
     dates = sorted({d for r, c in zip(rows, close, strict=True) if c and (d := published.get(r.article_id))})
     out = np.zeros(len(rows))
     if len(dates) < 2:
