@@ -102,15 +102,16 @@ def test_openvino_compiles_once_into_the_cache(cache, int8_store, tmp_path):
     name = Settings().embed_model
     export = exported_model(Path(resolve_model(name)), "onnx", cache)
     Embedder(name, 64, "openvino", cache)  # Embedder, not load_embedder: each one compiles or loads
-    blobs = {p: p.stat().st_mtime_ns for p in (export.parent / "openvino").glob("*.blob")}
+    blobs = {p: p.stat().st_mtime_ns for p in export.parent.glob("openvino-*/*.blob")}
     assert blobs
     cached = np.asarray(Embedder(name, 64, "openvino", cache).texts(SENTENCES))
-    assert {p: p.stat().st_mtime_ns for p in (export.parent / "openvino").glob("*.blob")} == blobs
+    assert {p: p.stat().st_mtime_ns for p in export.parent.glob("openvino-*/*.blob")} == blobs
 
     # Another cache dir with the same export, where a file stands in the compiled model's folder.
     (tmp_path / export.parent.name).mkdir()
     (tmp_path / export.parent.name / "model.onnx").symlink_to(export)
-    (tmp_path / export.parent.name / "openvino").write_text("not a folder")
+    for precision in ("f32", "bf16", "f16"):  # the folder of whichever precision this CPU runs
+        (tmp_path / export.parent.name / f"openvino-{precision}").write_text("not a folder")
     compiled = np.asarray(Embedder(name, 64, "openvino", tmp_path).texts(SENTENCES))
     assert np.array_equal(compiled, cached)
 
