@@ -119,3 +119,13 @@ def test_place_cue_reads_what_a_strike_hit():
     assert matches_kind("place", "In a separate action, French warplanes targeted Raqqa for a second day.")
     assert matches_kind("place", "Jets struck Mosul overnight.")
     assert not matches_kind("place", "British warplanes have been bombing the militants.")
+
+
+def test_a_why_question_wants_a_reason():
+    from assistant.query.rank import matches_kind
+
+    assert analyse("Why were the SUVs recalled?").kind == "reason"
+    assert analyse("What led to the blackout?").kind == "reason"
+    assert matches_kind("reason", "The talks are complicated by a demand that the minister resign.")
+    assert matches_kind("reason", "The carmaker recalled 3,000 vans, citing a risk of fire.")
+    assert not matches_kind("reason", "The carmaker recalled 3,000 vans on Monday.")

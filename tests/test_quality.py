@@ -26,7 +26,7 @@ def test_seed_question_set_meets_thresholds(seeded):
     report = evaluate(cases, lambda c: seeded.ask(c.question, history=c.history), seeded.article)
     m = report.metrics
     assert m["citation_validity"] == 1.0
-    assert m["answer_accuracy"] >= 0.8, report.table()
+    assert m["answer_accuracy"] >= 0.87, report.table()  # 0.878 before issue 11: no worse
     assert m["evidence_hit@1"] >= 0.75, report.table()
     assert m["abstain_precision"] >= 0.9, report.table()
     assert m["abstain_recall"] >= 0.5, report.table()

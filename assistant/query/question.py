@@ -1,8 +1,8 @@
 """What a question asks for: its answer type and its content terms.
 
 Hand-written because no library in the stack classifies questions; the cues are the classic ones of
-extractive QA (a "how many" question wants a count, "when" a date, "who" a name), and each is
-measured on the seed question set (tests/data/seed_qa.jsonl).
+extractive QA (a "how many" question wants a count, "when" a date, "who" a name, "why" a
+reason), and each is measured on the seed question set (tests/data/seed_qa.jsonl).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ _TYPES = [
     ("date", re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|day|month)\b", re.I)),
     ("person", re.compile(r"\bwho(m|se)?\b|\bwhich (minister|president|official|leader)\b", re.I)),
     ("place", re.compile(r"\bwhere\b|\bwhich (city|country|town|place|region)\b", re.I)),
+    ("reason", re.compile(r"\bwhy\b|\bwhat (caused|led to|prompted)\b|\bfor what reason\b", re.I)),
 ]
 # News questions that ask for the newest report ("the latest death toll") or the first one; the
 # answer then comes from the newest (or oldest) of the articles that answer equally well.
@@ -73,7 +74,7 @@ _AGGREGATE_WORDS = re.compile(r"\b(together|combined|in total|altogether|total|i
 @dataclass(frozen=True)
 class Question:
     text: str
-    kind: str  # number | date | person | place | other
+    kind: str  # number | date | person | place | reason | other
     terms: tuple[str, ...]  # stemmed content terms
     wants_total: bool  # asks for a combined figure ("together", "in total")
     recency: str | None = None  # "latest" | "earliest": prefer the newest | oldest article

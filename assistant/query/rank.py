@@ -10,7 +10,8 @@ hand-set weights out of fold (so far it has not; the file says which it holds an
 - ``lexical``: share of the question's content terms (IDF-weighted over the candidates) that the
   sentence holds; a term no candidate holds counts against every sentence, which is what makes
   off-topic questions score low; ``context``: the same over the sentence and its neighbours;
-- ``kind``: the sentence holds what the question type wants (a count, a date, a name, a place);
+- ``kind``: the sentence holds what the question type wants (a count, a date, a name, a place,
+  a reason: "due to", "citing", "complicated by");
 - ``aggregate``: a combined figure ("together killed 353") where no total is asked for;
 - ``passage``: the fused retrieval score of the chunk the sentence sits in; ``chunk_dense`` its
   cosine, ``chunk_keyword`` 1/(1 + its BM25 rank);
@@ -190,6 +191,14 @@ _PLACE = re.compile(
     r"\b(?:in|at|from|to|over|near|of|targeted|targeting|hit|hitting|struck|bombed|bombing|shelled)"
     r"\s+(?:the\s+)?[A-Z][a-z]+"
 )
+# A reason is given with a causal phrase ("due to", "in retaliation for", "complicated by").
+_CAUSE = re.compile(
+    r"\b(?:because|due to|owing to|thanks to|as a result|results? of|in response to|in retaliation|"
+    r"retaliation for|in order to|so that|amid|for fear|citing|reasons?|"
+    r"over (?:fears|concerns|worries)|(?:caused|complicated|driven|prompted|triggered|sparked|"
+    r"fuell?ed|motivated|hampered|blamed) (?:by|on))\b",
+    re.I,
+)
 _ASKS = re.compile(r"\?[\"”’')\]]*\s*$")
 _AGGREGATE = re.compile(r"\b(?:together|combined|in total|altogether|a total of|in all)\b", re.I)
 
@@ -209,6 +218,8 @@ def matches_kind(kind: str, text: str) -> bool:
         return bool(_NAME.search(text))
     if kind == "place":
         return bool(_PLACE.search(text))
+    if kind == "reason":
+        return bool(_CAUSE.search(text))
     return False
 
 
