@@ -11,6 +11,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.config import Settings
+from assistant.query.answerer import _section_heading
 from assistant.query.context import refers_back, restates, usable
 from assistant.query.question import analyse
 
@@ -40,6 +41,15 @@ ARTICLES = [
         "text": "Test yourself on the week's news.\n\nWhich building will the new maritime museum move "
         "to on the quay?\n\nAnswers are at the bottom of the page.",
     },
+    {
+        "title": "Morning briefing: what to know today",
+        "source": "City Notes",
+        "published": "2024-03-09",
+        "url": "https://context.example/city/briefing-0309",
+        "text": "Here is what to know this morning.\n\nLantern parade\n\nThousands lined the canal on "
+        "Friday night to watch four hundred paper boats float past the old mill.\n\nCity budget\n\n"
+        "The council passed next year's budget after a late-night vote.",
+    },
 ]
 
 
@@ -48,7 +58,7 @@ def screen(tmp_path_factory) -> Assistant:
     path = tmp_path_factory.mktemp("context-data") / "articles.jsonl"
     path.write_text("\n".join(json.dumps(a) for a in ARTICLES), encoding="utf-8")
     assistant = Assistant(store_dir=tmp_path_factory.mktemp("context"), settings=Settings.from_env(env={}))
-    assert len(assistant.ingest([path]).added) == 3
+    assert len(assistant.ingest([path]).added) == 4
     return assistant
 
 
@@ -95,3 +105,11 @@ def test_a_question_in_an_article_is_never_the_answer(screen):
     assert not answer.abstained
     assert all(c.source != "Quiz Desk" for c in answer.citations), answer.citations
     assert "customs house" in answer.text, answer.text
+
+
+def test_an_answer_under_a_section_heading_opens_with_it(screen):
+    # A digest's topic line names what its first sentence leaves out; the briefing's own headline
+    # would not. A dateline line is not a heading.
+    answer = screen.ask("What did thousands watch float past the old mill on Friday night?")
+    assert answer.text.startswith("From “Lantern parade”: Thousands lined the canal"), answer.text
+    assert _section_heading("CNN —\n\nA storm hit the coast.", 7) is None

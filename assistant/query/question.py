@@ -124,7 +124,7 @@ def asking_clause(text: str) -> str:
     """The sentence of ``text`` that asks (its last one ending in "?"), else all of it.
 
     News quizzes set the scene before they ask: "Rents rose in a growing number of cities this
-    year. Where are many Americans moving?" The answer type comes from the asking sentence only,
+    year. Where are renters moving?" The answer type comes from the asking sentence only,
     or the scene's "number of" would make a "where" question a "how many" one."""
     asking = [s for s in _SENTENCE_BREAK.split(text.strip()) if s.rstrip().endswith("?")]
     return asking[-1] if asking else text
