@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from assistant.ingest.clean import clean, iso_date
 from assistant.ingest.formats import RawDoc, parse
@@ -170,3 +171,19 @@ def test_page_furniture_lines_are_dropped_and_reported():
 def test_a_page_of_nothing_but_a_player_form_leaves_no_text():
     page = "1. How relevant is this ad to you?\n\n" + FURNITURE[1]
     assert clean(RawDoc(text=page, origin="x")).text == ""
+
+
+def test_the_site_name_after_a_headline_is_dropped():
+    def title(raw: str, source: str | None = "City Herald") -> str | None:
+        return clean(
+            RawDoc(text="The bridge reopened on Monday.", origin="x", title=raw, source=source)
+        ).title
+
+    assert title("Bridge reopens after repairs - City Herald") == "Bridge reopens after repairs"
+    assert title("Bridge reopens | City Herald Business") == "Bridge reopens"
+    assert title("Rivals - and friends - meet again") == "Rivals - and friends - meet again"
+    assert title("Bridge reopens - City Herald", source=None) == "Bridge reopens - City Herald"
+    repeated = RawDoc(
+        text="Bridge reopens\nThe bridge reopened.", origin="x", title="Bridge reopens - City Herald"
+    )
+    assert clean(replace(repeated, source="City Herald")).text == "The bridge reopened."

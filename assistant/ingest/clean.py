@@ -129,8 +129,9 @@ def clean(raw: RawDoc) -> Cleaned:
         first_line = dropped.splitlines()[0][:80]
         notes.append(f"dropped {len(dropped):,} characters of page boilerplate from {first_line!r} on")
         text = text[:cut].rstrip()
+    title = headline(raw.title, source)
     head, _, rest = text.partition("\n")
-    if raw.title and rest and head.strip() == raw.title.strip():
+    if raw.title and rest and head.strip() in {raw.title.strip(), title}:
         text = rest.lstrip()
         notes.append("dropped the headline repeated atop the text")
     date_line = _DATE_LINE.match(text)
@@ -146,7 +147,7 @@ def clean(raw: RawDoc) -> Cleaned:
     return Cleaned(
         article_id=article_id(text),
         text=text,
-        title=raw.title,
+        title=title,
         source=source,
         published=iso_date(published),
         url=raw.url,
@@ -154,6 +155,19 @@ def clean(raw: RawDoc) -> Cleaned:
         note="; ".join(notes) or None,
         updated=iso_date(raw.updated),
     )
+
+
+def headline(title: str | None, source: str | None) -> str | None:
+    """``title`` without the site name a scraped page title ends with ("... - CNN", "... | CNN
+    Business", "... | The Week UK"): answers open with the headline (query/answerer.py)."""
+    if not title or not source:
+        return title
+    name = re.sub(r"\W", "", source).lower()
+    for separator in (" | ", " - ", " – ", " — "):
+        head, found, tail = title.rpartition(separator)
+        if found and head.strip() and re.sub(r"\W", "", tail).lower().startswith(name):
+            return head.strip()
+    return title
 
 
 def junk_kind(line: str) -> str | None:
