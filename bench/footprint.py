@@ -20,12 +20,14 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant  # noqa: E402
 from assistant.config import Settings  # noqa: E402
+from assistant.store.bulk import FILE_NAME  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "realnews-dev" / "dev_corpus.jsonl"
 
 
 def measure(store: Path) -> dict[str, int]:
-    """Bytes per part: ``hnsw:<collection>``, ``sqlite:<table or index>``, ``keyword``."""
+    """Bytes per part: ``hnsw:<collection>``, ``sqlite:<table or index>`` (Chroma's),
+    ``bulk:<table or index>`` (texts and sentence vectors of an embedded store), ``keyword``."""
     parts: dict[str, int] = {}
     db = sqlite3.connect(f"file:{store / 'chroma.sqlite3'}?mode=ro", uri=True)
     segments = dict(
@@ -36,6 +38,10 @@ def measure(store: Path) -> dict[str, int]:
     for folder in store.iterdir():
         if folder.is_dir() and folder.name in segments:
             parts[f"hnsw:{segments[folder.name]}"] = sum(f.stat().st_size for f in folder.iterdir())
+    if (store / FILE_NAME).exists():
+        bulk = sqlite3.connect(f"file:{store / FILE_NAME}?mode=ro", uri=True)
+        for name, size in bulk.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+            parts[f"bulk:{name}"] = size
     keyword = [p for p in store.glob("keyword*") if p.is_file()] + list(store.glob("keyword_index/**/*"))
     parts["keyword"] = sum(p.stat().st_size for p in keyword if p.is_file())
     return parts

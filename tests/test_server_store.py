@@ -17,6 +17,7 @@ import httpx
 
 from assistant import Assistant
 from assistant.config import Settings
+from assistant.store.bulk import FILE_NAME
 from assistant.store.corpus import CRASH_ENV
 from tests.conftest import SEED, start_chroma, write_towns
 from tests.webapp import WebApp
@@ -47,6 +48,7 @@ def test_two_processes_share_one_corpus(chroma_url, tmp_path):
         == answer.citations[0].quote
     )
     assert not (tmp_path / "unused" / "chroma.sqlite3").exists()
+    assert not (tmp_path / "unused" / FILE_NAME).exists()  # texts and vectors too: all in the server
 
     asked = _cli(chroma_url, prefix, "ask", "Who is the French defence minister?", "--json")
     assert "Le Drian" in json.loads(asked.stdout)["answer"]
