@@ -98,6 +98,23 @@ def test_unfinished_write_is_rolled_back_in_server_mode(chroma_url, tmp_path):
         assert mayor in writer.ask(f"Who was elected mayor of {town}?").text
 
 
+def test_check_finds_and_repairs_lost_sentence_vectors_in_server_mode(chroma_url, tmp_path):
+    """On a server the sentences live in the chunk records' metadata: one chunk's vectors wiped is
+    reported, and `--repair` re-embeds its article from the text on the server."""
+    prefix = f"damage{uuid.uuid4().hex[:8]}"
+    towns = write_towns(tmp_path / "a.jsonl", range(0, 3))
+    settings = Settings.from_env(env={}, chroma_url=chroma_url, collection_prefix=prefix)
+    assistant = Assistant(store_dir=tmp_path / "unused", settings=settings)
+    assistant.ingest([tmp_path / "a.jsonl"])
+    damaged = next(a.article_id for a in assistant.articles() if a.title.startswith("Belbrook"))
+    assistant._store._chunks.update(ids=[f"{damaged}:c0"], metadatas=[{"_sv": ""}])
+
+    assert assistant.check().incomplete == [damaged]
+    assert assistant.check(repair=True).problems() == []
+    for town, mayor in towns.items():
+        assert mayor in assistant.ask(f"Who was elected mayor of {town}?").text, town
+
+
 def test_stalled_server_gives_503_within_the_timeout(tmp_path):
     """A Chroma server stopped with SIGSTOP (issue 9, item 4): /api/ask answers 503 within
     ASSISTANT_STORE_TIMEOUT, /healthz answers, GET / answers, even under a burst of questions;

@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -43,6 +43,9 @@ from assistant.store.packing import (
     vector_bytes,
     vectors_from_bytes,
 )
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
 
 FILE_NAME = "bulk.sqlite3"
 # SQLite's largest IN (...) list per statement, kept well under its default limit.
@@ -123,7 +126,7 @@ class Bulk(Protocol):
         ...
 
 
-def open_bulk(store_dir: Path, server: bool, articles: Any, chunks: Any, dim: int) -> Bulk:
+def open_bulk(store_dir: Path, server: bool, articles: Collection, chunks: Collection, dim: int) -> Bulk:
     """The bulk of a store: in the Chroma server's records when ``server``, else in the file."""
     return ChromaBulk(articles, chunks, dim) if server else FileBulk(store_dir / FILE_NAME, dim)
 
@@ -219,7 +222,7 @@ class ChromaBulk:
     """The bulk of a store on a Chroma server, in the records of its collections: removing a
     record removes its part of the bulk, so ``delete`` has nothing left to do."""
 
-    def __init__(self, articles: Any, chunks: Any, dim: int) -> None:
+    def __init__(self, articles: Collection, chunks: Collection, dim: int) -> None:
         self._articles = articles
         self._chunks = chunks
         self._dim = dim

@@ -324,7 +324,8 @@ class CorpusStore:
 
     def _chunk_texts(self, metas: list[dict[str, Any]]) -> list[str]:
         """The texts of chunks (by their metadata), sliced from their articles' texts, read in one
-        call: 0.3 ms for the 24 chunks of an ask's dense search in an embedded store."""
+        call: about 1 ms for the 24 chunks of an ask's dense search in an embedded store of 383
+        dev articles."""
         texts = self._bulk.texts(m["article_id"] for m in metas)
         return [texts.get(m["article_id"], "")[int(m["start"]) : int(m["end"])] for m in metas]
 
