@@ -9,8 +9,9 @@ Two homes, chosen by mode (``open_bulk``):
   because inside Chroma's embedded SQLite every metadata string is stored twice (the row and an
   index on (key, string_value)) and every document about five times (a metadata row, that index,
   and a trigram full-text index no query here uses): on the dev corpus the sentence vectors took
-  164 KB per article as base64 strings, against 61 KB as BLOBs here, and Chroma 1.5.9 embedded
-  ignores the schema settings that would turn those indexes off.
+  164 KB per article as base64 strings, 66 KB as BLOBs here, and the whole store 391 against 138
+  KB (docs/scaling.md); Chroma 1.5.9 embedded ignores the schema settings that would turn those
+  indexes off.
 - a Chroma server keeps them in its own records (``ChromaBulk``): a file on one host is not shared
   by the processes of other hosts that write and read through the server. Article texts are the
   article records' documents, sentences base64 in chunk metadata (``_ss``, ``_sv``).
@@ -100,6 +101,9 @@ class Held:
 
 
 class Bulk(Protocol):
+    """Article texts and chunks' sentences, put, read and deleted by id: ``FileBulk`` for an
+    embedded store, ``ChromaBulk`` for a server."""
+
     def put(self, texts: dict[str, str], sentences: dict[str, Sentences]) -> Inline:
         """Store article texts by article id and sentences by chunk id, replacing any there;
         returns what the Chroma records written next must carry."""
