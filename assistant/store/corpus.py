@@ -4,14 +4,14 @@
   the commit marker of an ingest.
 - ``<prefix>_chunks``: retrieval units (runs of whole sentences), made as llama-index nodes at
   ingest and searched with Chroma's own ``query`` (``query_chunks``): a vector, the article's id,
-  the chunk's span in the article text and the fields filters act on; no text (a chunk's text is
-  a slice of its article's). Chunks are written with Chroma's own ``add``: llama-index's would add
-  a JSON copy of every node (~15 % of the store).
+  the chunk's span in the article text and the fields filters act on; in an embedded store no
+  text (a chunk's text is a slice of its article's). Chunks are written with Chroma's own
+  ``add``: llama-index's would add a JSON copy of every node (~15 % of the store).
 - the bulk (store/bulk.py): each article's clean full text (the ground truth for quotes and
   offsets) and each chunk's sentences' spans and vectors (float16, store/packing.py), fetched at
   query time to rank the sentences of retrieved chunks without encoding anything but the question.
   An embedded store keeps it in ``bulk.sqlite3`` beside Chroma's files; a server in the records
-  above (the texts as article documents, the sentences in chunk metadata).
+  above (the texts as article and chunk documents, the sentences in chunk metadata).
 
 The articles collection's metadata carries the schema version, the embedding model with the
 backend and quantization that ran it, and a
@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.types import GetResult
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, StoreError, StoreVersionError
@@ -246,8 +247,10 @@ class CorpusStore:
     def get(self, article_ids: list[str]) -> dict[str, Article]:
         if not article_ids:
             return {}
-        rows = self._articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
-        return self._with_texts(rows["ids"], rows["metadatas"])
+        rows = self._articles.get(
+            ids=list(dict.fromkeys(article_ids)), include=["metadatas", *self._bulk.include]
+        )
+        return self._with_texts(rows)
 
     @_guarded
     def titles(self, article_ids: list[str]) -> dict[str, str]:
@@ -261,15 +264,17 @@ class CorpusStore:
     def list(self) -> list[Article]:
         articles: list[Article] = []
         for offset in range(0, self._articles.count(), self._batch):
-            rows = self._articles.get(include=["metadatas"], limit=self._batch, offset=offset)
-            articles += self._with_texts(rows["ids"], rows["metadatas"]).values()
+            include = ["metadatas", *self._bulk.include]
+            rows = self._articles.get(include=include, limit=self._batch, offset=offset)
+            articles += self._with_texts(rows).values()
         return articles
 
-    def _with_texts(self, article_ids: list[str], metas: list[dict[str, Any]]) -> dict[str, Article]:
-        """Articles from their records' metadata and their texts in the bulk; an article whose
-        text is lost is left out (``inspect`` reports it)."""
-        texts = self._bulk.texts(article_ids)
-        return {i: _article(i, texts[i], m) for i, m in zip(article_ids, metas, strict=True) if i in texts}
+    def _with_texts(self, rows: GetResult) -> dict[str, Article]:
+        """Articles from their records (a Chroma get) and their texts in the bulk; an article
+        whose text is lost is left out (``inspect`` reports it)."""
+        texts = self._bulk.article_texts(rows["ids"], rows.get("documents"))
+        pairs = zip(rows["ids"], rows["metadatas"], strict=True)
+        return {i: _article(i, texts[i], m) for i, m in pairs if i in texts}
 
     @_guarded
     def existing(self, article_ids: list[str]) -> set[str]:
@@ -308,26 +313,20 @@ class CorpusStore:
         which for unit vectors is ``exp(2 cos - 2)``): importing llama-index costs every process
         about a second (``llama_index.core`` loads its whole package), most of a cold ``assistant
         ask`` once nothing else needed it (bench/cold_ask.py). Ingestion still builds the chunks
-        as llama-index nodes. The chunks' texts are sliced from their articles' (``_chunk_texts``)."""
+        as llama-index nodes. The chunks' texts come from the bulk (``Bulk.chunk_texts``)."""
         rows = self._chunks.query(
             query_embeddings=[vector],
             n_results=k,
-            include=["metadatas", "distances"],
+            include=["metadatas", "distances", *self._bulk.include],
             **({"where": where} if where else {}),
         )
         ids, metas, distances = rows["ids"][0], rows["metadatas"][0], rows["distances"][0]  # the one query
-        texts = self._chunk_texts(metas)
+        documents = rows["documents"][0] if rows.get("documents") else None
+        texts = self._bulk.chunk_texts(metas, documents)
         return [
             Chunk(i, text, _public(meta), math.exp(-distance))
             for i, text, meta, distance in zip(ids, texts, metas, distances, strict=True)
         ]
-
-    def _chunk_texts(self, metas: list[dict[str, Any]]) -> list[str]:
-        """The texts of chunks (by their metadata), sliced from their articles' texts, read in one
-        call: about 1 ms for the 24 chunks of an ask's dense search in an embedded store of 383
-        dev articles."""
-        texts = self._bulk.texts(m["article_id"] for m in metas)
-        return [texts.get(m["article_id"], "")[int(m["start"]) : int(m["end"])] for m in metas]
 
     @_guarded
     def iter_chunks(self, article_ids: list[str] | None = None) -> Iterator[Chunk]:
@@ -339,8 +338,9 @@ class CorpusStore:
             return
         offset = 0
         while True:
-            rows = self._chunks.get(where=where, include=["metadatas"], limit=self._batch, offset=offset)
-            texts = self._chunk_texts(rows["metadatas"])
+            include = ["metadatas", *self._bulk.include]
+            rows = self._chunks.get(where=where, include=include, limit=self._batch, offset=offset)
+            texts = self._bulk.chunk_texts(rows["metadatas"], rows.get("documents"))
             for node_id, text, meta in zip(rows["ids"], texts, rows["metadatas"], strict=True):
                 yield Chunk(node_id, text, _public(meta))
             if len(rows["ids"]) < self._batch:
@@ -369,19 +369,12 @@ class CorpusStore:
         return self._rows([found[i] for i in dict.fromkeys(chunk_ids) if i in found])
 
     def _rows(self, chunks: Iterable[Sentences]) -> list[SentenceRow]:
-        """Sentence rows of chunks' sentences, their texts sliced from their articles' texts."""
-        chunks = list(chunks)
-        texts = self._bulk.texts(s.article_id for s in chunks)
-        rows = []
-        for s in chunks:
-            text = texts.get(s.article_id, "")
-            for j, ((a, b), v) in enumerate(zip(s.spans, s.vectors, strict=True)):
-                rows.append(
-                    SentenceRow(
-                        sentence_id(s.article_id, s.first + j), s.article_id, a, b, text[a:b], v.tolist()
-                    )
-                )
-        return rows
+        """Sentence rows of chunks' sentences."""
+        return [
+            SentenceRow(sentence_id(s.article_id, s.first + j), s.article_id, a, b, text, v.tolist())
+            for s in chunks
+            for j, ((a, b), text, v) in enumerate(zip(s.spans, s.texts(), s.vectors, strict=True))
+        ]
 
     # ----- writes ------------------------------------------------------------------------------
     @_guarded
@@ -405,10 +398,14 @@ class CorpusStore:
             nodes = [n for e in entries for n in e.chunks]
             for i in range(0, len(nodes), self._batch):
                 part = nodes[i : i + self._batch]
+                documents = (
+                    [inline.chunk_documents[n.node_id] for n in part] if inline.chunk_documents else None
+                )
                 self._chunks.add(
                     ids=[n.node_id for n in part],
                     embeddings=[n.embedding for n in part],
                     metadatas=[{**n.metadata, **inline.chunk_metadata.get(n.node_id, {})} for n in part],
+                    **({"documents": documents} if documents else {}),
                 )
             _cut("chunks")
             for i in range(0, len(articles), self._batch):
@@ -655,7 +652,8 @@ def _sentences(node: TextNode, sentences: list[SentenceRow]) -> Sentences:
         key=lambda s: sentence_index(s.sentence_id),
     )
     vectors = np.asarray([s.vector for s in mine], dtype=np.float32)
-    return Sentences(node.metadata["article_id"], first, [(s.start, s.end) for s in mine], vectors)
+    spans = [(s.start, s.end) for s in mine]
+    return Sentences(node.metadata["article_id"], first, spans, vectors, node.text, node.metadata["start"])
 
 
 def _public(meta: dict[str, Any]) -> dict[str, Any]:
