@@ -233,8 +233,10 @@ class Assistant:
         return sorted(self._store.list(), key=lambda a: (a.published or "", a.title or ""), reverse=True)
 
     def delete(self, article_id: str) -> None:
-        """Remove an article and all its chunks; an unknown id is an InputError."""
-        self.article(article_id)
+        """Remove an article and all its chunks; an unknown id is an InputError. (By its record,
+        not ``article``: an article whose text was lost can still be deleted.)"""
+        if not self._store.existing([article_id]):
+            raise InputError(f"no article with id {article_id!r}")
         self._store.delete([article_id])
 
     def count(self) -> int:
@@ -242,10 +244,11 @@ class Assistant:
         return self._store.count()
 
     def check(self, repair: bool = False) -> Integrity:
-        """Find articles missing chunks, sentences or vectors, parts of deleted articles, writes
-        left unfinished and a stale keyword index; with ``repair``, re-embed the incomplete
-        articles from their stored text, remove the orphans and rebuild the keyword index, then
-        check again. ``Integrity.problems()`` lists what remains."""
+        """Find articles missing chunks, sentences or vectors, articles whose text is lost, parts
+        of deleted articles, writes left unfinished and a stale keyword index; with ``repair``,
+        re-embed the incomplete articles from their stored text, remove the orphans and rebuild
+        the keyword index, then check again. ``Integrity.problems()`` lists what remains (an
+        article whose text is lost stays listed: only its source can restore it)."""
         report = self._check()
         if repair and report.problems():
             self._store.recover()

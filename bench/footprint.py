@@ -3,11 +3,14 @@
 Usage: python bench/footprint.py [N_ARTICLES] [STORE_DIR]   (default 200; a temp dir)
 Ingests the first N articles of ../shared/realnews-dev/dev_corpus.jsonl (read in place, never
 copied) into a new embedded store, or only measures STORE_DIR when it already holds a store.
-Prints the total, each collection's vector index files, SQLite by table, and the keyword index.
+Prints the total, each collection's vector index files, SQLite by table (Chroma's file and the
+bulk file), and the keyword index. A new store is measured closed: its SQLite files' write-ahead
+logs folded back, as a store at rest has them.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import sys
@@ -20,12 +23,14 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant  # noqa: E402
 from assistant.config import Settings  # noqa: E402
+from assistant.store.bulk import FILE_NAME  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "realnews-dev" / "dev_corpus.jsonl"
 
 
 def measure(store: Path) -> dict[str, int]:
-    """Bytes per part: ``hnsw:<collection>``, ``sqlite:<table or index>``, ``keyword``."""
+    """Bytes per part: ``hnsw:<collection>``, ``sqlite:<table or index>`` (Chroma's),
+    ``bulk:<table or index>`` (texts and sentence vectors of an embedded store), ``keyword``."""
     parts: dict[str, int] = {}
     db = sqlite3.connect(f"file:{store / 'chroma.sqlite3'}?mode=ro", uri=True)
     segments = dict(
@@ -36,6 +41,10 @@ def measure(store: Path) -> dict[str, int]:
     for folder in store.iterdir():
         if folder.is_dir() and folder.name in segments:
             parts[f"hnsw:{segments[folder.name]}"] = sum(f.stat().st_size for f in folder.iterdir())
+    if (store / FILE_NAME).exists():
+        bulk = sqlite3.connect(f"file:{store / FILE_NAME}?mode=ro", uri=True)
+        for name, size in bulk.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+            parts[f"bulk:{name}"] = size
     keyword = [p for p in store.glob("keyword*") if p.is_file()] + list(store.glob("keyword_index/**/*"))
     parts["keyword"] = sum(p.stat().st_size for p in keyword if p.is_file())
     return parts
@@ -55,6 +64,8 @@ def main() -> None:
         assistant.ask("What did the companies announce?")  # builds the keyword index
         print(f"ingested {n} articles in {time.perf_counter() - t:.0f} s")
         articles = assistant.count()
+        del assistant
+        gc.collect()  # closes the store's SQLite connections
     else:
         db = sqlite3.connect(f"file:{store / 'chroma.sqlite3'}?mode=ro", uri=True)
         articles = db.execute(

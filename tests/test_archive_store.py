@@ -139,7 +139,8 @@ def test_another_process_catches_up_through_the_server(chroma_url, tmp_path, cap
 
 def test_footprint_per_article_stays_small(tmp_path):
     """24 Wikinews articles: the store (vectors, texts, metadata, keyword index) stays under a bound
-    per article; before issue 12 it was ~460 KB on real news."""
+    per article; before issue 12 it was ~460 KB on real news. With texts and sentence vectors
+    inside Chroma these took 214 KB per article, in the bulk file beside it 83."""
     store = tmp_path / "store"
     assistant = Assistant(store_dir=store, settings=Settings.from_env(env={}))
     assistant.ingest([WIKINEWS])
@@ -147,4 +148,4 @@ def test_footprint_per_article_stays_small(tmp_path):
     del assistant
     total = sum(measure(store).values())
     n = len(WIKINEWS.read_text(encoding="utf-8").splitlines())
-    assert total / 1024 / n < 250, f"{total / 1024 / n:.0f} KB per article"
+    assert total / 1024 / n < 120, f"{total / 1024 / n:.0f} KB per article"

@@ -13,6 +13,7 @@ import pytest
 from assistant import Assistant, AssistantError, InputError, StoreError, StoreVersionError
 from assistant.config import Settings
 from assistant.embed import resolve_model
+from assistant.store.bulk import FILE_NAME
 from tests.conftest import SEED
 
 
@@ -84,6 +85,17 @@ def test_corrupted_store_gives_a_clear_error(tmp_path):
     (tmp_path / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="can't be opened|store operation failed"):
         Assistant(store_dir=tmp_path, settings=Settings.from_env(env={}))
+
+
+def test_corrupted_bulk_file_gives_a_clear_error(tmp_path):
+    """The file of an embedded store's texts and sentence vectors, damaged: a one-line StoreError
+    naming it, and the file is left as it was."""
+    damage = b"this is not a database" * 100
+    (tmp_path / FILE_NAME).write_bytes(damage)
+    with pytest.raises(StoreError, match=f"store file .*{FILE_NAME} can't be opened") as refused:
+        Assistant(store_dir=tmp_path, settings=Settings.from_env(env={}), read_only=True)
+    assert len(str(refused.value).splitlines()) == 1
+    assert (tmp_path / FILE_NAME).read_bytes() == damage
 
 
 def test_store_built_with_another_model_is_refused(loaded):

@@ -17,6 +17,7 @@ import httpx
 
 from assistant import Assistant
 from assistant.config import Settings
+from assistant.store.bulk import FILE_NAME
 from assistant.store.corpus import CRASH_ENV
 from tests.conftest import SEED, start_chroma, write_towns
 from tests.webapp import WebApp
@@ -47,6 +48,7 @@ def test_two_processes_share_one_corpus(chroma_url, tmp_path):
         == answer.citations[0].quote
     )
     assert not (tmp_path / "unused" / "chroma.sqlite3").exists()
+    assert not (tmp_path / "unused" / FILE_NAME).exists()  # texts and vectors too: all in the server
 
     asked = _cli(chroma_url, prefix, "ask", "Who is the French defence minister?", "--json")
     assert "Le Drian" in json.loads(asked.stdout)["answer"]
@@ -94,6 +96,23 @@ def test_unfinished_write_is_rolled_back_in_server_mode(chroma_url, tmp_path):
     assert writer.check().problems() == []
     for town, mayor in towns.items():
         assert mayor in writer.ask(f"Who was elected mayor of {town}?").text
+
+
+def test_check_finds_and_repairs_lost_sentence_vectors_in_server_mode(chroma_url, tmp_path):
+    """On a server the sentences live in the chunk records' metadata: one chunk's vectors wiped is
+    reported, and `--repair` re-embeds its article from the text on the server."""
+    prefix = f"damage{uuid.uuid4().hex[:8]}"
+    towns = write_towns(tmp_path / "a.jsonl", range(0, 3))
+    settings = Settings.from_env(env={}, chroma_url=chroma_url, collection_prefix=prefix)
+    assistant = Assistant(store_dir=tmp_path / "unused", settings=settings)
+    assistant.ingest([tmp_path / "a.jsonl"])
+    damaged = next(a.article_id for a in assistant.articles() if a.title.startswith("Belbrook"))
+    assistant._store._chunks.update(ids=[f"{damaged}:c0"], metadatas=[{"_sv": ""}])
+
+    assert assistant.check().incomplete == [damaged]
+    assert assistant.check(repair=True).problems() == []
+    for town, mayor in towns.items():
+        assert mayor in assistant.ask(f"Who was elected mayor of {town}?").text, town
 
 
 def test_stalled_server_gives_503_within_the_timeout(tmp_path):

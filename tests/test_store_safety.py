@@ -18,6 +18,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.config import Settings
+from assistant.store.bulk import FILE_NAME
 from assistant.store.corpus import CRASH_ENV
 from tests.conftest import ROOT, SEED, write_towns
 from tests.webapp import WebApp
@@ -112,8 +113,8 @@ def test_check_finds_and_repairs_damage(tmp_path):
     ids = {a.title.split()[0]: a.article_id for a in assistant.articles()}
 
     raw = assistant._store  # damage through the same Chroma client, as a failed writer would
-    corbrook = raw._chunks.get(where={"article_id": ids["Corbrook"]}, include=[])["ids"]
-    raw._chunks.update(ids=corbrook, metadatas=[{"_sv": ""} for _ in corbrook])  # sentence vectors gone
+    with sqlite3.connect(store / FILE_NAME) as bulk:  # one chunk's sentence vectors gone
+        bulk.execute("DELETE FROM chunk WHERE id = ?", (f"{ids['Corbrook']}:c0",))
     raw._chunks.delete(where={"article_id": ids["Dunbrook"]})  # chunks gone: keyword index stale
     raw._articles.delete(ids=[ids["Falbrook"]])  # article gone, its parts orphaned
 
@@ -125,9 +126,58 @@ def test_check_finds_and_repairs_damage(tmp_path):
 
     repaired = assistant.check(repair=True)
     assert repaired.problems() == [] and repaired.articles == 7
+    assert ids["Falbrook"] not in bulk_articles(store)  # the orphan's texts and vectors went too
     del towns["Falbrook"]
     for town, mayor in towns.items():
         assert mayor_answered(assistant.ask(f"Who was elected mayor of {town}?"), mayor), town
+
+
+def test_lost_text_is_reported_and_the_article_can_be_deleted(tmp_path):
+    """An article whose text is gone from the bulk file can't be re-embedded: `check` names it
+    (also after `--repair`, which loses nothing else), and deleting it clears the store."""
+    store = tmp_path / "store"
+    towns = write_towns(tmp_path / "a.jsonl", range(0, 3))
+    assistant = Assistant(store_dir=store, settings=Settings.from_env(env={}))
+    assistant.ingest([tmp_path / "a.jsonl"])
+    ids = {a.title.split()[0]: a.article_id for a in assistant.articles()}
+    with sqlite3.connect(store / FILE_NAME) as bulk:
+        bulk.execute("DELETE FROM article WHERE id = ?", (ids["Belbrook"],))
+
+    problem = f"article {ids['Belbrook']} lost its text: delete it and ingest it again"
+    assert assistant.check().problems() == [problem]
+    assert assistant.check(repair=True).problems() == [problem] and assistant.count() == 3
+    assistant.delete(ids["Belbrook"])
+    assert assistant.check().problems() == [] and ids["Belbrook"] not in bulk_articles(store)
+    del towns["Belbrook"]
+    for town, mayor in towns.items():
+        assert mayor_answered(assistant.ask(f"Who was elected mayor of {town}?"), mayor), town
+
+
+def test_bulk_file_answers_the_same_after_reopening_and_deletes_with_its_articles(tmp_path):
+    """Texts and sentence vectors live in bulk.sqlite3: a new process answers from it exactly as
+    the writer did, and a delete leaves nothing of the article in it."""
+    store = tmp_path / "store"
+    write_towns(tmp_path / "a.jsonl", range(0, 4))
+    writer = Assistant(store_dir=store, settings=Settings.from_env(env={}))
+    writer.ingest([tmp_path / "a.jsonl", SEED])
+    questions = ["How many died in the Sinai crash?", "Who was elected mayor of Dunbrook?"]
+    answers = {q: writer.ask(q).to_dict() for q in questions}
+    for question, answer in answers.items():
+        asked = cli(store, "ask", question, "--json")
+        assert asked.returncode == 0 and json.loads(asked.stdout) == json.loads(json.dumps(answer)), question
+
+    ids = {a.article_id for a in writer.articles()}
+    dunbrook = next(a.article_id for a in writer.articles() if (a.title or "").startswith("Dunbrook"))
+    assert len(ids) == 5 and bulk_articles(store) == ids
+    writer.delete(dunbrook)
+    assert bulk_articles(store) == ids - {dunbrook}
+    assert writer.check().problems() == []
+
+
+def bulk_articles(store: Path) -> set[str]:
+    """Article ids the bulk file holds a text or a chunk's sentences of."""
+    with sqlite3.connect(store / FILE_NAME) as db:
+        return {r[0] for r in db.execute("SELECT id FROM article UNION SELECT article_id FROM chunk")}
 
 
 def test_repair_restores_lost_vectors(tmp_path):
@@ -168,7 +218,7 @@ def _restore_vector_index(store: Path, before: Path, collection: str) -> None:
 
 
 # ----- item 5: a kill -9 at every cut point of a write ----------------------------------------------
-CUT_POINTS = ["journal", "removed", "chunks", "articles", "replaced", "revision"]
+CUT_POINTS = ["journal", "removed", "bulk", "chunks", "articles", "replaced", "revision"]
 QUESTIONS = [f"Who was elected mayor of {t}?" for t in ("Belbrook", "Quenbrook", "Rosbrook", "Corford")]
 
 
@@ -194,11 +244,15 @@ def test_kill_at_any_cut_point_then_rerun_matches_a_clean_store(crash_inputs, tm
     folder, base, clean_ids, expected = crash_inputs
     store = tmp_path / "store"
     shutil.copytree(base, store)
+    before = bulk_articles(store)
     crashed = cli(store, "ingest", str(folder / "b.jsonl"), env={CRASH_ENV: point})
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
 
     rerun = Assistant(store_dir=store, settings=Settings.from_env(env={}))  # opening rolls back
     assert rerun.check().problems() == []
+    # The rollback removed what the cut write put in the bulk file (and, past "replaced", the
+    # replaced article's part).
+    assert bulk_articles(store) <= before and bulk_articles(store) == {a.article_id for a in rerun.articles()}
     rerun.ingest([folder / "b.jsonl"])
     assert rerun.check().problems() == []
     assert sorted(a.article_id for a in rerun.articles()) == clean_ids

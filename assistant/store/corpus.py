@@ -1,12 +1,17 @@
-"""The corpus in Chroma: the collections that together hold everything a query needs.
+"""The corpus: Chroma's collections and the bulk beside them, together all a query needs.
 
-- ``<prefix>_articles``: one record per article, the clean full text (the ground truth for quotes
-  and offsets) and its metadata. Written last, so it doubles as the commit marker of an ingest.
+- ``<prefix>_articles``: one record per article, its metadata. Written last, so it doubles as
+  the commit marker of an ingest.
 - ``<prefix>_chunks``: retrieval units (runs of whole sentences), made as llama-index nodes at
-  ingest and searched with Chroma's own ``query`` (``query_chunks``). Each chunk also
-  carries its sentences' spans and vectors (float16, store/packing.py), fetched at query time to rank
-  the sentences of retrieved chunks without encoding anything but the question. Chunks are written
-  with Chroma's own ``add``: llama-index's would add a JSON copy of every node (~15 % of the store).
+  ingest and searched with Chroma's own ``query`` (``query_chunks``): a vector, the article's id,
+  the chunk's span in the article text and the fields filters act on; in an embedded store no
+  text (a chunk's text is a slice of its article's). Chunks are written with Chroma's own
+  ``add``: llama-index's would add a JSON copy of every node (~15 % of the store).
+- the bulk (store/bulk.py): each article's clean full text (the ground truth for quotes and
+  offsets) and each chunk's sentences' spans and vectors (float16, store/packing.py), fetched at
+  query time to rank the sentences of retrieved chunks without encoding anything but the question.
+  An embedded store keeps it in ``bulk.sqlite3`` beside Chroma's files; a server in the records
+  above (the texts as article and chunk documents, the sentences in chunk metadata).
 
 The articles collection's metadata carries the schema version, the embedding model with the
 backend and quantization that ran it, and a
@@ -37,21 +42,23 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.types import GetResult
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, StoreError, StoreVersionError
 from assistant.schema import Article, Filters, day_int
+from assistant.store.bulk import Sentences, open_bulk
 from assistant.store.client import brief, open_client
 from assistant.store.lock import hold_writer_lock
-from assistant.store.packing import pack_spans, pack_vectors, unpack_spans, unpack_vectors
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
@@ -59,7 +66,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # 2: sentence vectors packed into chunk metadata (no sentences collection), a change log.
-SCHEMA_VERSION = 2
+# 3: chunk records carry no text; an embedded store keeps texts and sentences in bulk.sqlite3.
+SCHEMA_VERSION = 3
 # Test-only: a write cut point name (see _cut); the process kills itself there with SIGKILL.
 CRASH_ENV = "ASSISTANT_TEST_CRASH_AT"
 # A filtered search first fetches this many times k unfiltered (CorpusStore.query_chunks,
@@ -122,6 +130,7 @@ class Integrity:
 
     articles: int = 0
     incomplete: list[str] = field(default_factory=list)  # missing chunks, sentence data or vectors
+    textless: list[str] = field(default_factory=list)  # text lost: nothing to re-embed from
     orphans: list[str] = field(default_factory=list)  # ids with chunks/sentences but no article
     unfinished: list[str] = field(default_factory=list)  # writes begun and not finished
     keyword_stale: bool = False  # the keyword index misses chunks or holds removed ones
@@ -129,6 +138,7 @@ class Integrity:
 
     def problems(self) -> list[str]:
         found = [f"article {a} is missing chunks, sentences or their vectors" for a in self.incomplete]
+        found += [f"article {a} lost its text: delete it and ingest it again" for a in self.textless]
         found += [f"chunks or sentences of deleted article {a} remain" for a in self.orphans]
         found += [f"unfinished write: {w}" for w in self.unfinished]
         if self.keyword_stale:
@@ -171,12 +181,14 @@ class CorpusStore:
         self._client = open_client(settings)
         names = ("articles", "chunks", "journal", "changes")
         self._names = {k: f"{settings.collection_prefix}_{k}" for k in names}
-        self._open(embed_model, dim, embed_backend, embed_quantization)
+        self._open(settings.store_dir, embed_model, dim, embed_backend, embed_quantization)
         if writer:
             self.recover()
 
     @_guarded
-    def _open(self, embed_model: str, dim: int, embed_backend: str, embed_quantization: str) -> None:
+    def _open(
+        self, store_dir: Path, embed_model: str, dim: int, embed_backend: str, embed_quantization: str
+    ) -> None:
         identity = {
             "schema": SCHEMA_VERSION,
             "embed_model": embed_model,
@@ -214,6 +226,7 @@ class CorpusStore:
         # kept outside Chroma (the keyword index) are dropped when it differs.
         self.identity = str(self._articles.id)
         self._batch = self._client.get_max_batch_size()
+        self._bulk = open_bulk(store_dir, self._server, self._articles, self._chunks, dim)
 
     @property
     def client(self) -> ClientAPI:
@@ -234,11 +247,10 @@ class CorpusStore:
     def get(self, article_ids: list[str]) -> dict[str, Article]:
         if not article_ids:
             return {}
-        rows = self._articles.get(ids=list(dict.fromkeys(article_ids)), include=["documents", "metadatas"])
-        return {
-            i: _article(i, d, m)
-            for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=False)
-        }
+        rows = self._articles.get(
+            ids=list(dict.fromkeys(article_ids)), include=["metadatas", *self._bulk.include]
+        )
+        return self._with_texts(rows)
 
     @_guarded
     def titles(self, article_ids: list[str]) -> dict[str, str]:
@@ -252,11 +264,17 @@ class CorpusStore:
     def list(self) -> list[Article]:
         articles: list[Article] = []
         for offset in range(0, self._articles.count(), self._batch):
-            rows = self._articles.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
-            articles += [
-                _article(*r) for r in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=False)
-            ]
+            include = ["metadatas", *self._bulk.include]
+            rows = self._articles.get(include=include, limit=self._batch, offset=offset)
+            articles += self._with_texts(rows).values()
         return articles
+
+    def _with_texts(self, rows: GetResult) -> dict[str, Article]:
+        """Articles from their records (a Chroma get) and their texts in the bulk; an article
+        whose text is lost is left out (``inspect`` reports it)."""
+        texts = self._bulk.article_texts(rows["ids"], rows.get("documents"))
+        pairs = zip(rows["ids"], rows["metadatas"], strict=True)
+        return {i: _article(i, texts[i], m) for i, m in pairs if i in texts}
 
     @_guarded
     def existing(self, article_ids: list[str]) -> set[str]:
@@ -295,17 +313,19 @@ class CorpusStore:
         which for unit vectors is ``exp(2 cos - 2)``): importing llama-index costs every process
         about a second (``llama_index.core`` loads its whole package), most of a cold ``assistant
         ask`` once nothing else needed it (bench/cold_ask.py). Ingestion still builds the chunks
-        as llama-index nodes."""
+        as llama-index nodes. The chunks' texts come from the bulk (``Bulk.chunk_texts``)."""
         rows = self._chunks.query(
             query_embeddings=[vector],
             n_results=k,
-            include=["documents", "metadatas", "distances"],
+            include=["metadatas", "distances", *self._bulk.include],
             **({"where": where} if where else {}),
         )
-        columns = ("ids", "documents", "metadatas", "distances")  # [0]: the one query's results
+        ids, metas, distances = rows["ids"][0], rows["metadatas"][0], rows["distances"][0]  # the one query
+        documents = rows["documents"][0] if rows.get("documents") else None
+        texts = self._bulk.chunk_texts(metas, documents)
         return [
-            Chunk(i, text or "", _public(meta), math.exp(-distance))
-            for i, text, meta, distance in zip(*(rows[c][0] for c in columns), strict=True)
+            Chunk(i, text, _public(meta), math.exp(-distance))
+            for i, text, meta, distance in zip(ids, texts, metas, distances, strict=True)
         ]
 
     @_guarded
@@ -318,10 +338,10 @@ class CorpusStore:
             return
         offset = 0
         while True:
-            rows = self._chunks.get(
-                where=where, include=["documents", "metadatas"], limit=self._batch, offset=offset
-            )
-            for node_id, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=False):
+            include = ["metadatas", *self._bulk.include]
+            rows = self._chunks.get(where=where, include=include, limit=self._batch, offset=offset)
+            texts = self._bulk.chunk_texts(rows["metadatas"], rows.get("documents"))
+            for node_id, text, meta in zip(rows["ids"], texts, rows["metadatas"], strict=True):
                 yield Chunk(node_id, text, _public(meta))
             if len(rows["ids"]) < self._batch:
                 return
@@ -329,64 +349,73 @@ class CorpusStore:
 
     @_guarded
     def sentences(self, ids: list[str]) -> list[SentenceRow]:
-        """The sentences ``ids`` (``<article>:s<i>``), unpacked from the chunks that hold them.
-        One ``$in`` query on the articles' ids, narrowed here: Chroma's SQLite metadata filter
-        took 15 s at 60,000 chunks for an ``$or`` of per-article sentence ranges, 15 ms for this."""
+        """The sentences ``ids`` (``<article>:s<i>``), from the sentences of their articles'
+        chunks: one query by article (Chroma's SQLite metadata filter took 15 s at 60,000 chunks
+        for an ``$or`` of per-article sentence ranges, 15 ms for one ``$in`` of article ids)."""
         if not ids:
             return []
-        wanted: dict[str, set[int]] = {}
-        for sid in ids:
-            article, index = sid.rsplit(":s", 1)
-            wanted.setdefault(article, set()).add(int(index))
-        where = {"article_id": {"$in": list(wanted)}}
-        rows = self._chunks.get(where=where, include=["documents", "metadatas"])
-        found: dict[str, SentenceRow] = {}
-        for text, meta in zip(rows["documents"], rows["metadatas"], strict=True):
-            indices = wanted[meta["article_id"]]
-            if any(meta["s_first"] <= i <= meta["s_last"] for i in indices):
-                found.update((r.sentence_id, r) for r in _unpack_sentences(text, meta))
+        articles = list(dict.fromkeys(sid.rsplit(":s", 1)[0] for sid in ids))
+        found = {r.sentence_id: r for r in self._rows(self._bulk.article_sentences(articles).values())}
         return [found[i] for i in dict.fromkeys(ids) if i in found]
 
     @_guarded
     def chunk_sentences(self, chunk_ids: list[str]) -> list[SentenceRow]:
         """The sentences of the chunks ``chunk_ids``, in that order: a lookup by primary key, a
-        quarter of the time of ``sentences``' query by article (5 against 20 ms for 8 chunks)."""
+        quarter of the time of ``sentences``' query by article in Chroma (5 against 20 ms for 8
+        chunks)."""
         if not chunk_ids:
             return []
-        rows = self._chunks.get(ids=list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"])
-        by_id = {i: (t, m) for i, t, m in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True)}
-        return [row for i in dict.fromkeys(chunk_ids) if i in by_id for row in _unpack_sentences(*by_id[i])]
+        found = self._bulk.sentences(chunk_ids)
+        return self._rows([found[i] for i in dict.fromkeys(chunk_ids) if i in found])
+
+    def _rows(self, chunks: Iterable[Sentences]) -> list[SentenceRow]:
+        """Sentence rows of chunks' sentences."""
+        return [
+            SentenceRow(sentence_id(s.article_id, s.first + j), s.article_id, a, b, text, v.tolist())
+            for s in chunks
+            for j, ((a, b), text, v) in enumerate(zip(s.spans, s.texts(), s.vectors, strict=True))
+        ]
 
     # ----- writes ------------------------------------------------------------------------------
     @_guarded
     def write(self, entries: list[Entry], replaces: list[str] = ()) -> None:
         """Store each entry's article wholesale and remove the articles in ``replaces`` (older
-        versions of them), as one journaled write. Sentences and chunks go first and the article
-        record last, so a write cut short leaves no visible article until it is rolled back."""
+        versions of them), as one journaled write. The bulk (texts, sentences) and chunks go first
+        and the article record last, so a write cut short leaves no visible article until it is
+        rolled back."""
         new = [e.article.article_id for e in entries]
         if not new and not replaces:
             return
         with self._journaled(new, list(replaces)):
             self._remove_parts(new)
             _cut("removed")
-            records = [(n, _chunk_metadata(n, e.sentences)) for e in entries for n in e.chunks]
-            for i in range(0, len(records), self._batch):
-                part = records[i : i + self._batch]
+            articles = [e.article for e in entries]
+            inline = self._bulk.put(
+                {a.article_id: a.text for a in articles},
+                {n.node_id: _sentences(n, e.sentences) for e in entries for n in e.chunks},
+            )
+            _cut("bulk")
+            nodes = [n for e in entries for n in e.chunks]
+            for i in range(0, len(nodes), self._batch):
+                part = nodes[i : i + self._batch]
+                documents = (
+                    [inline.chunk_documents[n.node_id] for n in part] if inline.chunk_documents else None
+                )
                 self._chunks.add(
-                    ids=[n.node_id for n, _ in part],
-                    embeddings=[n.embedding for n, _ in part],
-                    documents=[n.text for n, _ in part],
-                    metadatas=[m for _, m in part],
+                    ids=[n.node_id for n in part],
+                    embeddings=[n.embedding for n in part],
+                    metadatas=[{**n.metadata, **inline.chunk_metadata.get(n.node_id, {})} for n in part],
+                    **({"documents": documents} if documents else {}),
                 )
             _cut("chunks")
-            articles = [e.article for e in entries]
             for i in range(0, len(articles), self._batch):
                 part = articles[i : i + self._batch]
+                documents = [inline.documents[a.article_id] for a in part] if inline.documents else None
                 self._articles.upsert(
                     ids=[a.article_id for a in part],
                     embeddings=[[0.0] for _ in part],  # Chroma needs a vector; articles are found by id
-                    documents=[a.text for a in part],
                     metadatas=[_article_metadata(a) for a in part],
+                    **({"documents": documents} if documents else {}),
                 )
             _cut("articles")
             if replaces:
@@ -493,11 +522,13 @@ class CorpusStore:
         self._remove_parts(article_ids)
 
     def _remove_parts(self, article_ids: list[str]) -> None:
-        """Chunks (with their sentences) of these articles, in one call (not through
+        """Chunks and bulk (texts, sentences) of these articles, each in one call (not through
         ChromaVectorStore.delete, which takes one id at a time)."""
         if not article_ids:
             return
-        self._chunks.delete(where={"article_id": {"$in": list(dict.fromkeys(article_ids))}})
+        ids = list(dict.fromkeys(article_ids))
+        self._chunks.delete(where={"article_id": {"$in": ids}})
+        self._bulk.delete(ids)
 
     def _bump_revision(self) -> None:
         meta = dict(self._client.get_collection(self._names["articles"]).metadata or {})
@@ -507,23 +538,26 @@ class CorpusStore:
     # ----- integrity ---------------------------------------------------------------------------
     @_guarded
     def inspect(self) -> Integrity:
-        """Compare what each article should have (its chunks, their sentences) with the records
-        that exist and can return their vectors; find parts of deleted articles and writes left
-        unfinished. Reads everything: a maintenance command, not a per-request check."""
+        """Compare what each article should have (its text, its chunks, their sentences) with the
+        records that exist and can return their vectors and what the bulk holds; find parts of
+        deleted articles and writes left unfinished. Reads everything: a maintenance command, not
+        a per-request check."""
         expected_chunks = {}
         for offset in range(0, self._articles.count(), self._batch):
             rows = self._articles.get(include=["metadatas"], limit=self._batch, offset=offset)
             for article_id, meta in zip(rows["ids"], rows["metadatas"], strict=True):
                 expected_chunks[article_id] = int(meta.get("chunks", 0))
         chunk_meta = self._all_metadata(self._chunks)
-        chunks_ok = {
-            i for i in self._with_vectors(self._chunks, list(chunk_meta)) if _sentences_sound(chunk_meta[i])
-        }
+        held = self._bulk.held(list(expected_chunks), chunk_meta)
+        chunks_ok = self._with_vectors(self._chunks, list(chunk_meta)) & held.whole
         report = Integrity(articles=len(expected_chunks), chunk_ids=set(chunk_meta))
         for article_id, n in expected_chunks.items():
-            if not n or not {chunk_id(article_id, i) for i in range(n)} <= chunks_ok:
+            if article_id not in held.texts:
+                report.textless.append(article_id)
+            elif not n or not {chunk_id(article_id, i) for i in range(n)} <= chunks_ok:
                 report.incomplete.append(article_id)
-        report.orphans = sorted({m["article_id"] for m in chunk_meta.values()} - set(expected_chunks))
+        parts = {m["article_id"] for m in chunk_meta.values()} | held.articles
+        report.orphans = sorted(parts - set(expected_chunks))
         rows = self._journal.get(include=["metadatas"])
         report.unfinished = [
             f"pid {m.get('pid')} on {m.get('host')} since {m.get('started')}" for m in rows["metadatas"]
@@ -573,7 +607,7 @@ def _alive(meta: dict[str, Any]) -> bool:
 def _cut(point: str) -> None:
     """Test-only crash hook: with ASSISTANT_TEST_CRASH_AT=<point> in the environment the process
     kills itself there (SIGKILL, as a power cut or OOM kill would), so tests/test_store_safety.py
-    can check that every cut point of a write recovers. Points, in order: journal, removed,
+    can check that every cut point of a write recovers. Points, in order: journal, removed, bulk,
     chunks, articles, replaced, revision."""
     if os.environ.get(CRASH_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -610,38 +644,20 @@ def make_chunk_node(
     return node
 
 
-def _chunk_metadata(node: TextNode, sentences: list[SentenceRow]) -> dict[str, Any]:
-    """A chunk's metadata as stored: its filterable fields, and its sentences packed."""
-    meta = dict(node.metadata)
-    mine = [s for s in sentences if meta["s_first"] <= sentence_index(s.sentence_id) <= meta["s_last"]]
-    mine.sort(key=lambda s: sentence_index(s.sentence_id))
-    meta["_ss"] = pack_spans([(s.start, s.end) for s in mine])
-    meta["_sv"] = pack_vectors(np.asarray([s.vector for s in mine], dtype=np.float32))
-    return meta
-
-
-def _unpack_sentences(text: str, meta: dict[str, Any]) -> list[SentenceRow]:
-    """A chunk's sentences from its record (the text is sliced from the chunk's own text)."""
-    spans = unpack_spans(meta["_ss"])
-    vectors = unpack_vectors(meta["_sv"], len(spans))
-    first, offset, article = int(meta["s_first"]), int(meta["start"]), meta["article_id"]
-    return [
-        SentenceRow(sentence_id(article, first + j), article, a, b, text[a - offset : b - offset], v.tolist())
-        for j, ((a, b), v) in enumerate(zip(spans, vectors, strict=True))
-    ]
-
-
-def _sentences_sound(meta: dict[str, Any]) -> bool:
-    """Whether a chunk record holds a span and a vector for each of its sentences."""
-    try:
-        n = int(meta["s_last"]) - int(meta["s_first"]) + 1
-        return len(unpack_spans(meta["_ss"])) == n and len(unpack_vectors(meta["_sv"], n)) == n
-    except (KeyError, ValueError, TypeError):
-        return False
+def _sentences(node: TextNode, sentences: list[SentenceRow]) -> Sentences:
+    """A chunk's sentences, picked from its article's by the chunk's sentence range."""
+    first, last = node.metadata["s_first"], node.metadata["s_last"]
+    mine = sorted(
+        (s for s in sentences if first <= sentence_index(s.sentence_id) <= last),
+        key=lambda s: sentence_index(s.sentence_id),
+    )
+    vectors = np.asarray([s.vector for s in mine], dtype=np.float32)
+    spans = [(s.start, s.end) for s in mine]
+    return Sentences(node.metadata["article_id"], first, spans, vectors, node.text, node.metadata["start"])
 
 
 def _public(meta: dict[str, Any]) -> dict[str, Any]:
-    """A chunk's metadata without its packed sentences (``_ss``, ``_sv``)."""
+    """A chunk's metadata without its packed sentences (``_ss``, ``_sv``, on a server)."""
     return {k: v for k, v in meta.items() if not k.startswith("_")}
 
 
