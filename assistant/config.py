@@ -38,7 +38,7 @@ class Settings:
     # How the model runs (assistant/embed.py): torch, onnx or openvino (the same fp32 vectors; the
     # last two never import torch at query time) or onnx-int8 (int8 weights). A store keeps the
     # quantization that built it. openvino is the default: torch's vectors at 1.5x its speed, and
-    # 7x in bf16 on CPUs with AMX (onnx-int8 changes answers; docs/architecture.md).
+    # 4.6x in bf16 on CPUs with AMX (onnx-int8 changes answers; docs/architecture.md).
     embed_backend: str = "openvino"
     # Where the ONNX exports are made once and kept, shared by every store and process.
     embed_cache_dir: Path = DEFAULT_CACHE_DIR

@@ -8,7 +8,7 @@ gives every token's character offsets) and pools; only the forward pass differs 
 - ``onnx``: a fused ONNX graph run by onnxruntime; the same vectors (cosine to torch > 0.9999),
   and torch is never imported at query time.
 - ``openvino`` (the default): that fp32 graph run by OpenVINO in the CPU's own precision (bf16
-  with AMX, else f32); the same vectors (cosine > 0.9999), 1.5x torch in f32 and 7x in bf16.
+  with AMX, else f32); the same vectors (cosine > 0.9999), 1.5x torch in f32 and 4.6x in bf16.
 - ``onnx-int8``: that graph with int8 weights (dynamic quantization): faster than torch, vectors
   within about 0.99 cosine of torch's. A store records which quantization built it
   (store/corpus.py).

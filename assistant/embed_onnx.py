@@ -64,7 +64,7 @@ def openvino_forward(model_path: Path, cache_dir: Path) -> Forward:
     """OpenVINO running the fp32 export, in the CPU's own inference precision: bf16 where the CPU
     has AMX or AVX-512 bf16 units, f32 elsewhere. bf16 vectors agree with f32 ones to cosine
     >= 0.99997 on real-news chunks (closer than torch and onnx fp32, which stores already treat as
-    one) at 6.7x the speed on an AMX CPU (docs/architecture.md); f32 runs 1.5x torch.
+    one) at 6.7x the f32 speed on an AMX CPU, 4.6x torch (docs/architecture.md); f32 runs 1.5x torch.
 
     The compiled model is kept in ``openvino-<precision>/`` beside the export (OpenVINO's
     CACHE_DIR: it keys each blob by the graph, the config, the device and its own version, and
