@@ -11,8 +11,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.config import Settings
-from assistant.query.answerer import _section_heading
-from assistant.query.context import refers_back, restates, usable
+from assistant.query.context import refers_back, restates, section_heading, usable
 from assistant.query.question import analyse
 
 ARTICLES = [
@@ -112,4 +111,4 @@ def test_an_answer_under_a_section_heading_opens_with_it(screen):
     # would not. A dateline line is not a heading.
     answer = screen.ask("What did thousands watch float past the old mill on Friday night?")
     assert answer.text.startswith("From “Lantern parade”: Thousands lined the canal"), answer.text
-    assert _section_heading("CNN —\n\nA storm hit the coast.", 7) is None
+    assert section_heading("CNN —\n\nA storm hit the coast.", 7) is None

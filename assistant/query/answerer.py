@@ -14,7 +14,7 @@ from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError, check_unicode
 from assistant.query.batcher import QuestionBatcher
-from assistant.query.context import refers_back, restates, usable
+from assistant.query.context import refers_back, restates, section_heading, usable
 from assistant.query.question import Question, analyse
 from assistant.query.rank import FEATURES, Candidate, Ranker, load_ranker, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
@@ -56,8 +56,6 @@ CONFIDENCE_FEATURES = (
     "novel",
 )
 _MAX_MARGIN = 5.0  # log-odds; a lone candidate's margin
-_HEADING_WORDS = 8
-_NOT_HEADING_END = '.!?:;,"”’)—–-'
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -318,29 +316,10 @@ def _with_headline(first: Citation, body: str, text: str) -> str:
     festival" line above "Thousands lined the quay on Saturday..."), else by the article's
     headline; unless the quote already opens with it (an article without a title, or a lede that
     repeats it). ``text`` is the first quote's article."""
-    title = _section_heading(text, first.start) or " ".join((first.title or "").split())
+    title = section_heading(text, first.start) or " ".join((first.title or "").split())
     if not title or first.quote.startswith(title):
         return body
     return f"From “{title}”: {body}"
-
-
-def _section_heading(text: str, start: int) -> str | None:
-    """The line right above the paragraph that opens at ``start``, when it is a heading: at most
-    _HEADING_WORDS words, capitalised, not ending as a sentence does nor in a dateline's dash
-    ("CNN —"). On realnews-dev 2 of 86 answers open a digest's section; none of the seed's or
-    Wikinews'."""
-    before = text[:start]
-    if not before.rstrip(" \t").endswith("\n"):
-        return None
-    line = before.rstrip().rsplit("\n", 1)[-1].strip()
-    if (
-        line
-        and len(line.split()) <= _HEADING_WORDS
-        and line[0].isupper()
-        and line[-1] not in _NOT_HEADING_END
-    ):
-        return line
-    return None
 
 
 def until(filters: Filters | None, as_of: date | None) -> Filters:
