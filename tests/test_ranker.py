@@ -10,7 +10,7 @@ import pytest
 
 from assistant.query.answerer import CLOSEST, CONFIDENCE_FEATURES, NOT_COVERED, Answerer
 from assistant.query.question import analyse
-from assistant.query.rank import FEATURES, RANKER_FILE, Ranker, load_ranker
+from assistant.query.rank import FEATURES, RANKER_FILE, Ranker, load_ranker, matches_kind
 from assistant.web.render import render_answer
 from bench.fit_ranker import fit_logistic, folds_of
 
@@ -59,6 +59,15 @@ def test_key_terms_are_the_names_and_numbers_asked_about():
     q = analyse("Police arrested 31 men near a Pride event in Coeur d'Alene. Where was the event?")
     assert {"31", "pride", "coeur"} <= set(q.key_terms) and "where" not in q.key_terms
     assert analyse("How many people died?").key_terms == ()
+
+
+def test_a_vague_plural_does_not_answer_how_many():
+    """"Millions of swings were recalled" says no figure; "2 million swings" does."""
+    assert not matches_kind("number", "Millions of baby swings have been recalled.")
+    assert not matches_kind("number", "Dozens of people were unaccounted for on Thursday.")
+    assert matches_kind("number", "The recall affects 2 million swings.")
+    assert matches_kind("number", "A dozen homes were lost.")
+    assert matches_kind("number", "Three people died.")
 
 
 def test_every_answer_carries_a_confidence(seeded):

@@ -177,9 +177,11 @@ _DATE = re.compile(
     rf"\b(?:last|next|this) (?:week|month|year)\b|\b(?:end|beginning|start|middle) of {_MONTH}\b|"
     rf"\b{_MONTH}\b(?= \d{{4}}| this| last)|\byesterday\b|\btoday\b",
 )
+# "Hundreds", "thousands", "millions" of something don't say how many: a "how many" question
+# wants the figure ("2 million"), so only the singular counts (the "2" of "2 million" counts anyway).
 _NUMBER_WORDS = (
     r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|hundreds|thousand|thousands|dozens?|million|millions"
+    r"hundred|thousand|dozen|million"
 )
 _COUNT = re.compile(rf"\b\d[\d,]*(?:\.\d+)?\b|\b(?:{_NUMBER_WORDS})\b", re.I)
 _NAME = re.compile(
