@@ -203,14 +203,16 @@ def evaluate(
 
 
 def holds_answer(text: str, answers: Iterable[str]) -> bool:
-    """One of ``answers`` stands in ``text``: case, curly quotes and the answer's own enclosing
-    quotes aside (a quiz answer '“Squid Game”' is in 'the show "Squid Game"' and 'Squid Game')."""
+    """One of ``answers`` stands in ``text``: case, curly quotes, the answer's own enclosing
+    quotes and a leading "the" aside (a quiz answer '“Squid Game”' is in 'the show "Squid Game"'
+    and 'Squid Game'; "The Tony Awards" in "at the Tony Awards" and "Tony Awards:")."""
     haystack = _plain(text)
     return any(needle in haystack for needle in _needles(answers))
 
 
 def _needles(answers: Iterable[str]) -> list[str]:
-    return [n for a in answers if (n := _plain(a).strip(_QUOTES + " ."))]
+    plain = [n for a in answers if (n := _plain(a).strip(_QUOTES + " ."))]
+    return list(dict.fromkeys(n for p in plain if (n := p.removeprefix("the ").strip(_QUOTES + " ."))))
 
 
 _QUOTES = "\"'"

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluate import load_cases  # noqa: E402
+from assistant.evaluate import Case, holds_answer, load_cases, removed_evidence_cases  # noqa: E402
 from assistant.query.answerer import CONFIDENCE_FEATURES, Answerer, Evidence, confidence_features  # noqa: E402
 from assistant.query.rank import FEATURES, RANKER_FILE, Linear, Ranker, without_copies  # noqa: E402
 from assistant.schema import Answer  # noqa: E402
@@ -65,23 +65,6 @@ SETS = {
     ),
     "wikinews": (ROOT / "tests" / "data" / "wikinews_qa.jsonl", WIKINEWS),
 }
-_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
-
-
-def norm(text: str) -> str:
-    return " ".join(text.translate(_QUOTES).lower().split())
-
-
-def answer_forms(answers: tuple[str, ...]) -> list[str]:
-    """Accepted strings, compared lower-case with straight quotes; quiz answers drop their quotes
-    and a leading "the"."""
-    forms = set()
-    for a in answers:
-        a = norm(a).strip("\"'")
-        forms |= {a, a.removeprefix("the ")}
-    return [f for f in forms if f]
-
-
 def url_key(url: str | None) -> str:
     return (url or "").split("#")[0].rstrip("/")
 
@@ -93,7 +76,7 @@ class Item:
     set: str
     group: str
     question: str
-    answers: list[str]  # accepted forms; empty for an abstention case
+    answers: tuple[str, ...]  # empty for an abstention case; matched as ``assistant eval`` does
     evidence: str | None  # a string the right sentence holds (seed, levers, wikinews)
     urls: frozenset[str]  # evidence article URLs (dev)
     found: Evidence | None
@@ -106,20 +89,14 @@ class Item:
         return bool(self.answers)
 
 
-def holds(text: str, item_answers: list[str]) -> bool:
-    t = norm(text)
-    return any(a in t for a in item_answers)
-
-
 def make_item(set_name, group, question, answers, evidence, urls, assistant, top_k, as_of=None) -> Item:
     """``as_of``: the day the question was asked (the dev set's ``question_date``), else today."""
     answerer = assistant._answerer
     found = answerer.gather(question, top_k, as_of=as_of)
     ranked = found.ranked if isinstance(found, Evidence) else []
     x = np.asarray([c.features for c in ranked]).reshape(len(ranked), len(FEATURES))
-    forms = answer_forms(tuple(answers))
     y = np.zeros(len(ranked))
-    if forms:
+    if answers:
         url_of = {}
         if urls:
             url_of = {
@@ -128,13 +105,13 @@ def make_item(set_name, group, question, answers, evidence, urls, assistant, top
             }
         for j, c in enumerate(ranked):
             if urls:
-                y[j] = holds(c.row.text, forms) and url_of.get(c.row.article_id) in urls
+                y[j] = holds_answer(c.row.text, answers) and url_of.get(c.row.article_id) in urls
             elif evidence:
-                y[j] = norm(evidence) in norm(c.row.text)
+                y[j] = holds_answer(c.row.text, (evidence,))
             else:
-                y[j] = holds(c.row.text, forms)
+                y[j] = holds_answer(c.row.text, answers)
     found = found if isinstance(found, Evidence) else None
-    return Item(set_name, group, question, forms, evidence, frozenset(urls), found, answerer, x, y)
+    return Item(set_name, group, question, tuple(answers), evidence, frozenset(urls), found, answerer, x, y)
 
 
 # ----- data -----------------------------------------------------------------------------------------
@@ -166,13 +143,13 @@ def dev_sets(store_dir: Path, name: str, others: int | None, top_k: int, work: P
     if not DEV.is_dir():
         print(f"{name}: {DEV} is absent; fitting on the other sets only")
         return []
-    qa = [json.loads(line) for line in (DEV / "dev_qa.jsonl").read_text().splitlines() if line.strip()]
+    qa, _ = load_cases(DEV / "dev_qa.jsonl")
     settings = Settings.from_env(env={})
     assistant = Assistant(store_dir=store_dir, settings=settings)
     records = [
         json.loads(line) for line in (DEV / "dev_corpus.jsonl").read_text().splitlines() if line.strip()
     ]
-    evidence = {url_key(u) for q in qa for u in q["evidence_urls"]}
+    evidence = {url_key(u) for q in qa for u in q.evidence_urls}
     if assistant._store.count() == 0:
         chosen = records
         if others is not None:
@@ -184,14 +161,14 @@ def dev_sets(store_dir: Path, name: str, others: int | None, top_k: int, work: P
     items = [
         make_item(
             name,
-            f"dev:{q['id']}",
-            q["question"],
-            q["answers"],
+            f"dev:{q.id}",
+            q.question,
+            q.answers,
             None,
-            {url_key(u) for u in q["evidence_urls"]},
+            {url_key(u) for u in q.evidence_urls},
             assistant,
             top_k,
-            _asked_on(q),
+            q.as_of,
         )
         for q in qa
     ]
@@ -202,30 +179,25 @@ def dev_sets(store_dir: Path, name: str, others: int | None, top_k: int, work: P
     stored = removed.articles()
     gone = [a.article_id for a in stored if url_key(a.url) in evidence]
     removed._store.delete(gone)
-    remaining = [norm(a.text) for a in stored if a.article_id not in set(gone)]
-    kept = [q for q in qa if not any(f in t for f in answer_forms(tuple(q["answers"])) for t in remaining)]
+    kept: list[Case] = removed_evidence_cases(qa, (a.text for a in stored if a.article_id not in set(gone)))
     print(
         f"{name}: removed {len(gone)} evidence articles; {len(kept)} of {len(qa)} questions lost their answer"
     )
     items += [
         make_item(
             f"{name}-removed",
-            f"dev:{q['id']}",
-            q["question"],
+            f"dev:{q.id}",
+            q.question,
             (),
             None,
             frozenset(),
             removed,
             top_k,
-            _asked_on(q),
+            q.as_of,
         )
         for q in kept
     ]
     return items
-
-
-def _asked_on(q: dict) -> date | None:
-    return date.fromisoformat(q["question_date"][:10]) if q.get("question_date") else None
 
 
 # ----- fitting --------------------------------------------------------------------------------------
@@ -298,14 +270,14 @@ def outcome(item: Item, model: Linear) -> Outcome:
     ranked = without_copies(sorted(ranked, key=lambda c: c.logit, reverse=True))
     found = replace(item.found, ranked=ranked)
     answer: Answer = item.answerer.best_answer(found)
-    correct = item.answerable and not answer.abstained and holds(answer.text, item.answers)
+    correct = item.answerable and not answer.abstained and holds_answer(answer.text, item.answers)
     first = answer.citations[0] if answer.citations else None
     if first is None or not item.answerable:
         ev1 = False
     elif item.urls:
         ev1 = url_key(first.url) in item.urls
     else:
-        ev1 = norm(item.evidence or item.answers[0]) in norm(first.quote)
+        ev1 = holds_answer(first.quote, (item.evidence,) if item.evidence else item.answers)
     return Outcome(correct, ev1, confidence_features(ranked, found.asks))
 
 

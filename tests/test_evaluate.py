@@ -75,6 +75,9 @@ def test_realnews_fields_answers_in_quotes_and_removed_evidence_cases(tmp_path):
     assert holds_answer('Netflix renewed "Squid Game" for a second season.', loaded.answers)
     assert holds_answer("Squid Game returns.", loaded.answers)
     assert not holds_answer("Game of Thrones returns.", loaded.answers)
+    # Nor is a leading "the": the quiz's "The Tony Awards" is what "Tony Awards" names.
+    assert holds_answer("Broadway's best won Tony Awards on Sunday.", ["The Tony Awards"])
+    assert not holds_answer("Broadway's best won on Sunday.", ["The Tony Awards"])
     remaining = ["Netflix renewed Stranger Things.", "The squid game craze goes on."]
     assert removed_evidence_cases([loaded], remaining) == []  # still answered by an article
     (left,) = removed_evidence_cases([loaded], remaining[:1])
