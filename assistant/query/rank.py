@@ -19,8 +19,9 @@ hand-set weights out of fold (so far it has not; the file says which it holds an
   month", "on Friday") read against its article's publication date (query/dates.py);
 - ``recency``: for "latest" / "first reported" questions, the newer (older) article among those
   whose sentences match about equally well;
-- ``title``: share of the question's terms in the article's title; ``position``: 1/(1 + the
-  sentence's index), news puts the answer in the lede;
+- ``title``: share of the question's terms in the article's title (a story about what is asked
+  beats a digest that mentions it; its weight picked by cross-validation, ``fit_ranker --tune``);
+  ``position``: 1/(1 + the sentence's index), news puts the answer in the lede;
 - ``keyterms`` / ``keyterms_near``: share of the question's names and numbers in the sentence /
   in it or a neighbour;
 - ``length``: log word count, capped; page furniture ("Show caption") is short.
