@@ -488,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         cal = calibration(conf, ys)
         print(f"confidence (CV): {cal}; threshold {threshold:.2f}")
         print(json.dumps(figures, indent=1))
+        shipped = load_ranker().threshold
+        print(f"out of fold at the shipped threshold {shipped:.2f}:")
+        print(json.dumps(abstention(items, chosen, conf, shipped), indent=1))
         if args.write:
             sentence = fit_sentences(items, args.l2, free) if fitted_wins else baseline
             xs = np.vstack([o.conf_x for o in chosen])
