@@ -66,6 +66,8 @@ SETS = {
     ),
     "wikinews": (ROOT / "tests" / "data" / "wikinews_qa.jsonl", WIKINEWS),
 }
+
+
 def url_key(url: str | None) -> str:
     return (url or "").split("#")[0].rstrip("/")
 

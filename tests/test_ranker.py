@@ -62,7 +62,7 @@ def test_key_terms_are_the_names_and_numbers_asked_about():
 
 
 def test_a_vague_plural_does_not_answer_how_many():
-    """"Millions of swings were recalled" says no figure; "2 million swings" does."""
+    """A count is a figure: "Millions of swings were recalled" gives none, "2 million" does."""
     assert not matches_kind("number", "Millions of baby swings have been recalled.")
     assert not matches_kind("number", "Dozens of people were unaccounted for on Thursday.")
     assert matches_kind("number", "The recall affects 2 million swings.")
