@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from assistant.web.ui import SAMPLE_EXAMPLES
 from tests.conftest import CHROMIUM, SAMPLE
-from tests.webapp import ROOT, WebApp, free_port
+from tests.webapp import ROOT, WebApp, free_port, submit
 
 pytestmark = pytest.mark.browser
 
@@ -62,15 +62,9 @@ def server(embed_origin):
 
 
 def ask(page, question: str, scope=None):
-    scope = scope or page
-    answers = scope.locator("#chat").locator(
-        ".na-answer, .na-note, .na-error"
-    )  # not the Articles tab's notes
-    before = answers.count()
-    scope.locator("#question textarea").fill(question)
-    scope.locator("#ask").click()
-    answers.nth(before).wait_for(timeout=30_000)
-    return answers.nth(before)
+    answer = submit(scope or page, question)
+    answer.wait_for(timeout=30_000)
+    return answer
 
 
 def test_sinai_answer_shows_224_with_citation(server, page):

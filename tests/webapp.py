@@ -18,9 +18,21 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
+
+
+def submit(scope: Any, question: str) -> Any:
+    """Type ``question`` into the chat of ``scope`` (a Playwright page, or the embedded widget's
+    frame) and send it; returns the locator of the message it will produce: an answer, a note or
+    an error in the chat (not the Articles tab's notes)."""
+    messages = scope.locator("#chat").locator(".na-answer, .na-note, .na-error")
+    before = messages.count()
+    scope.locator("#question textarea").fill(question)
+    scope.locator("#ask").click()
+    return messages.nth(before)
 
 
 def llm_env(base_url: str) -> dict[str, str]:
