@@ -6,11 +6,13 @@ one that restates the question; it opens with its article's headline; and a sent
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from assistant import Assistant
 from assistant.config import Settings
+from assistant.query.answerer import CLOSEST, Answerer
 from assistant.query.context import refers_back, restates, section_heading, usable
 from assistant.query.question import analyse
 
@@ -112,3 +114,13 @@ def test_an_answer_under_a_section_heading_opens_with_it(screen):
     answer = screen.ask("What did thousands watch float past the old mill on Friday night?")
     assert answer.text.startswith("From “Lantern parade”: Thousands lined the canal"), answer.text
     assert section_heading("CNN —\n\nA storm hit the coast.", 7) is None
+
+
+def test_the_closest_passage_opens_with_its_headline_too(screen):
+    question = "Which hit drama will return for a third season?"
+    confidence = screen.ask(question).confidence
+    settings = replace(screen.settings, abstain_threshold=confidence + 0.01)  # just under it
+    closest = Answerer(settings, screen._embedder, screen._store, screen._keyword).answer(question)
+    assert closest.abstained and len(closest.citations) == 1
+    lead = f"{CLOSEST} From “Streaming service renews drama”: The streaming service"
+    assert closest.text.startswith(lead), closest.text

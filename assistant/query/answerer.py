@@ -177,8 +177,9 @@ class Answerer:
 
     def compose(self, evidence: Evidence) -> Answer:
         """The extractive answer: the best sentence (and a close second) when the confidence
-        reaches the threshold; else the closest passage, marked as such, or (far below the
-        threshold) a plain abstention."""
+        reaches the threshold; else the closest passage, marked as such and led by its headline as
+        an answer is (so the reader sees what story it comes from), or (far below the threshold) a
+        plain abstention."""
         text, ranked = evidence.question, evidence.ranked
         confidence = round(self.confidence(evidence), 4)
         if not ranked or confidence < self.threshold * _CLOSEST_SHARE or ranked[0].relevance < _MIN_RELEVANCE:
@@ -186,11 +187,13 @@ class Answerer:
         best = ranked[0]
         if confidence >= self.threshold:
             return self.best_answer(evidence, confidence)
-        citation = cite(best.row, best.score, self._store.get([best.row.article_id]))
+        articles = self._store.get([best.row.article_id])
+        citation = cite(best.row, best.score, articles)
         if citation is None:
             return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
+        closest = _with_headline(citation, f"{citation.quote} [1]", articles[citation.article_id].text)
         return Answer(
-            text=f"{CLOSEST} {citation.quote} [1]",
+            text=f"{CLOSEST} {closest}",
             abstained=True,
             citations=[citation],
             question=text,
