@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-false-abstain", type=float, default=0.10)
     ap.add_argument(
         "--free",
-        help="comma list of the features to fit (default all); the others keep their hand-set weights",
+        help="comma list of the features to fit (default all); the others keep their shipped weights",
     )
     ap.add_argument("--variants", action="store_true", help="also cross-validate variants of the fit")
     ap.add_argument(
@@ -507,10 +507,14 @@ def main(argv: list[str] | None = None) -> int:
                     },
                     "top_k": top_k,
                     "folds": args.folds,
-                    "sentence_weights": "fitted" if fitted_wins else "hand-set (the fit did not beat them)",
+                    "sentence_weights": "fitted"
+                    if fitted_wins
+                    else load_ranker().info.get("sentence_weights", "hand-set (the fit did not beat them)"),
                     "cv_ranking": summary(items, after),
                     "hand_ranking": summary(items, before),
                     "cv_confidence": {**cal, **figures},
+                    # how the shipped weights chosen by --tune were chosen, kept while they stay
+                    **({} if fitted_wins else {"tuned": load_ranker().info.get("tuned", {})}),
                 },
             )
             RANKER_FILE.write_text(json.dumps(ranker.to_dict(), indent=1) + "\n", encoding="utf-8")
