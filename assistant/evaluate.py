@@ -211,8 +211,8 @@ def holds_answer(text: str, answers: Iterable[str]) -> bool:
 
 
 def _needles(answers: Iterable[str]) -> list[str]:
-    plain = [n for a in answers if (n := _plain(a).strip(_QUOTES + " ."))]
-    return list(dict.fromkeys(n for p in plain if (n := p.removeprefix("the ").strip(_QUOTES + " ."))))
+    needles = (_plain(a).strip(_QUOTES + " .").removeprefix("the ").strip(_QUOTES + " .") for a in answers)
+    return list(dict.fromkeys(n for n in needles if n))
 
 
 _QUOTES = "\"'"

@@ -45,7 +45,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -629,7 +629,7 @@ def make_chunk_node(
     if article.source:
         meta["source"] = article.source
     if article.published:
-        meta["published_int"] = int(article.published.replace("-", ""))
+        meta["published_int"] = day_int(date.fromisoformat(article.published))
     node = TextNode(
         id_=chunk_id(article.article_id, index),
         text=article.text[start:end],
