@@ -228,9 +228,10 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _mcp(args: argparse.Namespace) -> int:
+    """The MCP tools only read: read-only, so a client can start it on the store the web app serves."""
     from assistant.web.mcp import run_stdio
 
-    run_stdio(_assistant(args))
+    run_stdio(_assistant(args, read_only=True))
     return 0
 
 

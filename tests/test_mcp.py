@@ -128,6 +128,30 @@ def server():
     app.stop()
 
 
+def test_stdio_beside_the_app(server):
+    """The documented stdio config (docs/integrations.md) on the store the running app serves: the
+    app is that embedded store's writer, and ``assistant mcp`` only reads, so it starts anyway."""
+    params = StdioServerParameters(
+        command=str(ASSISTANT),
+        args=["--store", str(server.store), "mcp"],
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+    )
+
+    async def run() -> None:
+        async with Client(params, read_timeout_seconds=120) as client:
+            await exercise(client)
+
+    asyncio.run(run())
+    assert server.process.poll() is None  # the app kept serving, and still answers
+    ask = httpx.post(
+        f"{server.url}/api/ask",
+        json={"question": SINAI},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=60,
+    )
+    assert "224" in ask.json()["answer"]
+
+
 def test_streamable_http(server):
     async def run() -> None:
         headers = {"Authorization": f"Bearer {TOKEN}"}
