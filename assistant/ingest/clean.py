@@ -31,7 +31,7 @@ _SIGN_OFF = re.compile(
 # Lines that begin page furniture after an article; only honoured past _MIN_BODY characters so a
 # stray "Related" near the top can't swallow the article.
 _FURNITURE = re.compile(
-    r"^\s*(?:Related (?:articles|stories|coverage)|Read more:?|More from|Most (?:read|popular)|"
+    r"^\s*(?:Related (?:articles|stories|coverage)|Read more:?\s*$|More from|Most (?:read|popular)|"
     r"Follow us on|Share this (?:article|story)|Copyright ©|© \d{4}|All rights reserved)\b.*$"
     r"|^\s*Sources:?\s*$",  # a wiki's list of sources (and its categories) closes the article
     re.IGNORECASE | re.MULTILINE,
@@ -77,22 +77,42 @@ _JUNK_LINES: dict[str, re.Pattern[str]] = {
         rf"^(?:or )?{_EMAIL}\s*[;.]?$|"
         rf"(?i:^(?=.*{_EMAIL}).*\b(?:(?:can|may) be (?:reached|contacted|emailed)|reach (?:him|her|them)|"
         r"contact (?:him|her|them)|is on Twitter)\b)|"
-        r"^Contributing(?: writers?)?:|^[–—-]{1,2}\s*(?:The )?[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}$"
+        r"^Contributing(?: writers?)?:|^[–—-]{1,2}\s*(?:The )?[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}$|"
+        # a wire story's credits: "Reporting by ...; Editing by ..."
+        r"^(?:Additional )?(?:Reporting|Writing|Editing|Compiled|Produced) by\b|"
+        # a dated byline line: "Posted 2025-05-20 by Staff reporter", "Updated at 03.47 BST"
+        r"^(?:Posted|Published|Updated|Last updated)(?: on| at)?:?\s+(?!in\b)(?=[^\n]*\d)"
+        r"(?:[^.!?]|\.(?=\d)){0,80}$"
     ),
+    # A post's time on its own line (a live blog's "03.41 BST", "11:48 p.m. ET"; a video's "02:14").
+    "timestamp": re.compile(r"^\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?$"),
     "page notice": re.compile(
         r"^Read More$|^Story continues below\.?$|^This (?:story|article)(?: and headline)? ha(?:s|ve) been "
         r"updated\b.{0,60}$|\bis a USA TODAY content partner offering\b|^Our fact[- ]check (?:work is "
         r"supported\b|sources:?$)|\bRecommendations are independently chosen by\b|"
-        r"^Prices were accurate at the time\b|^More AP [\w ]+:.*https?://"
+        r"^Prices were accurate at the time\b|^More AP [\w ]+:.*https?://|"
+        r"^Our Standards: |^The (?:views|opinions) expressed (?:in|here)\b|^Do you have an opinion on\b|"
+        r"\bfor publication in our letters\b|^This editorial (?:reflects|represents)\b|"
+        r"\bis not (?:investment|financial) advice\b|^(?:Copyright|©)\b.{0,120}\bAll rights reserved\b|"
+        r"\bmay not be published, broadcast, rewritten,? or redistributed\b|"
+        r"^Need a (?:news )?break\?|(?i:\bdownload (?:the|our) [\w ]{0,40}\bapp\b)"
     ),
     # A link to another story, its headline after a label glued to it ("More:What does it take to
     # become a 401(k) millionaire?", "RELATED: Here's how to get tickets"): not this article's text.
     "related link": re.compile(
         r"^(?i:more|related|read more|read also|see also|opinion|closer look|also):(?=\S)|"
-        r"^(?:MORE|RELATED|READ MORE|READ ALSO|SEE ALSO|ALSO):\s"
+        r"^(?:MORE|RELATED|READ MORE|READ ALSO|SEE ALSO|ALSO):\s|"
+        r"^(?i:read more|read also|see also|related(?: article| story| video)?|watch):\s|"
+        # a promo under a capitals label ("FOLLOW THE PLAYOFFS: Scores, brackets ..."): short, so a
+        # dateline opening a paragraph ("NEW YORK: The city ...") stays
+        r"^(?=.{0,120}$)[A-Z][A-Z'’&-]+(?: [A-Z][A-Z'’&-]+)+:\s"
     ),
 }
 _MAX_JUNK_LINE = 400
+# A repeated headline is looked for in the first lines, under labels of a few words at most.
+_MAX_HEAD_LINES = 8
+_MAX_LABEL_WORDS = 4
+_MAX_BIO = 300  # an author's bio is a line or two
 # "PARIS:", "NEW YORK —", "ISLAMABAD, Nov 17:" at the start of the body.
 _DATELINE = re.compile(r"^\s*(?P<place>[A-Z][A-Z.'\- ]{1,40}?)(?:,[^:\n—–]{1,30})?\s*(?::|—|–|--)\s")
 
@@ -130,10 +150,12 @@ def clean(raw: RawDoc) -> Cleaned:
         notes.append(f"dropped {len(dropped):,} characters of page boilerplate from {first_line!r} on")
         text = text[:cut].rstrip()
     title = headline(raw.title, source)
-    head, _, rest = text.partition("\n")
-    if raw.title and rest and head.strip() in {raw.title.strip(), title}:
-        text = rest.lstrip()
-        notes.append("dropped the headline repeated atop the text")
+    text, dropped_head = _without_headline(text, {raw.title.strip(), title} if raw.title else set())
+    if dropped_head is not None:
+        notes.append(f"dropped the headline repeated atop the text{dropped_head}")
+    text, bio = _without_author_bio(text, raw.author)
+    if bio:
+        notes.append(f"dropped the author's bio {bio[:80]!r}")
     date_line = _DATE_LINE.match(text)
     if date_line:
         published = published or date_line.group()
@@ -155,6 +177,36 @@ def clean(raw: RawDoc) -> Cleaned:
         note="; ".join(notes) or None,
         updated=iso_date(raw.updated),
     )
+
+
+def _without_headline(text: str, titles: set[str | None]) -> tuple[str, str | None]:
+    """``text`` without a repeated headline in its first lines, and with it the labels above it
+    (a section name, "In pictures", a menu's "Home | Local"): what a reader sees before the
+    headline is page chrome. Returns the text and None, or "" / " and the N lines above it"."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines[: _MAX_HEAD_LINES + 1]):
+        if line.strip() and line.strip() in titles:
+            if i and not all(len(above.split()) <= _MAX_LABEL_WORDS for above in lines[:i]):
+                break
+            rest = "\n".join(lines[i + 1 :]).lstrip()
+            if not rest:
+                break
+            above = sum(bool(x.strip()) for x in lines[:i])
+            return rest, f" and the {above} line{'s' * (above > 1)} above it" if above else ""
+    return text, None
+
+
+def _without_author_bio(text: str, author: str | None) -> tuple[str, str | None]:
+    """``text`` without a closing paragraph about its author ("Ruth Abernathy is a former council
+    officer ..."), which an opinion page prints after the piece: the byline names whom to look
+    for, so a story that quotes its author's name elsewhere keeps those lines."""
+    if not author:
+        return text, None
+    body, _, last = text.rpartition("\n")
+    bio = re.match(rf"{re.escape(author.strip())} (?:is|was|writes|has been|teaches|works)\b", last.strip())
+    if body.strip() and bio and len(last) <= _MAX_BIO:
+        return body.rstrip(), last.strip()
+    return text, None
 
 
 def headline(title: str | None, source: str | None) -> str | None:

@@ -6,12 +6,15 @@ markdown-it's parser. Plain text is taken as is: its cleaning happens in clean.p
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import lxml.html
 import trafilatura
+from lxml import etree
 from markdown_it import MarkdownIt
 
 from assistant.errors import InputError, check_unicode
@@ -29,6 +32,7 @@ class RawDoc:
     published: str | None = None  # as written in the input; clean.py normalizes it
     url: str | None = None
     updated: str | None = None  # as written; only when the input says when it was updated
+    author: str | None = None  # the byline, so clean.py can tell the author's bio from the story
     # Stored article ids this document supersedes whatever its text (a feed entry's earlier version).
     replaces: tuple[str, ...] = ()
 
@@ -86,21 +90,124 @@ def _parse_markdown(text: str, origin: str) -> RawDoc:
 
 
 def parse_html(html: str, origin: str) -> RawDoc:
-    """A news page -> its article (trafilatura); ReadError when the page holds no article text."""
-    doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
-    )
+    """A news page -> its article; ReadError when the page holds no article text.
+
+    The page is tidied first (``prepared``: publisher furniture out, live-blog posts and gallery
+    captions made plain body text), then trafilatura extracts the article from what is left.
+    Metadata is read from the untouched page, where bylines and dates still stand."""
+    try:
+        page = lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ReadError("no article text found in this HTML page") from exc
+    meta = trafilatura.extract_metadata(copy.deepcopy(page))
+    doc = trafilatura.bare_extraction(prepared(page), include_comments=False, include_tables=False)
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
         raise ReadError("no article text found in this HTML page")
     return RawDoc(
         text=text,
         origin=origin,
-        title=doc.title or None,
-        source=doc.sitename or None,
-        published=doc.date or None,
-        url=doc.url or None,
+        title=meta.title or None,
+        source=meta.sitename or None,
+        published=meta.date or None,
+        url=meta.url or None,
+        author=meta.author or None,
     )
+
+
+# Words of a class or id that mark publisher furniture: share bars, sign-up boxes, adverts, cookie
+# banners, related and recommended links, pull quotes (a repeat of the text), embedded posts, photo
+# credits and counters, comments. Class names are split at "-" and "_" ("gnt_em__ad",
+# "video-player__title"), so "ad" matches a word, never "shadow" or "header".
+_FURNITURE_WORDS = frozenset(
+    "share sharing social newsletter newsletters signup subscribe promo promotion related recirc "
+    "recommended trending popular ad ads advert adverts advertisement adslot sponsored cookie cookies "
+    "consent comment comments pullquote breadcrumb breadcrumbs tags byline tweet embed pagination "
+    "credit count outbrain taboola standfirst dek kicker rubric".split()
+)
+_FURNITURE_PAIRS = frozenset(
+    {
+        ("video", "player"),
+        ("video", "resource"),
+        ("video", "embed"),
+        ("pull", "quote"),
+        ("key", "events"),
+        ("more", "from"),
+        ("sign", "up"),
+        ("most", "read"),
+        ("instagram", "media"),
+        ("ad", "slot"),
+    }
+)
+# A furniture-marked element holding more than this share of the page's text is the article
+# itself (a body wrapper named "article-related" or the like): it stays.
+_MAX_FURNITURE_SHARE = 0.4
+_GALLERY_MIN = 3  # figures with captions, for a page to be read as a gallery
+
+
+def prepared(page: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """A copy of ``page`` made easy for trafilatura to read as one article.
+
+    - Furniture elements (by class and id words, see _FURNITURE_WORDS) are removed: trafilatura
+      prunes some of them itself, but its fallback extractors don't, and a line of furniture
+      inside the body text can't be told from prose later.
+    - A live blog's posts, one <article> each, become <div>s: trafilatura reads the first
+      <article> as the whole story and kept one post of forty. Links within the page (a post's
+      timestamp, a key-events list) become plain text: trafilatura took a run of posts headed by
+      permalinks for link lists and cut the blog short.
+    - A gallery (several captioned figures, more caption text than prose) has its captions
+      turned into paragraphs: they are its story, and trafilatura drops figures."""
+    page = copy.deepcopy(page)
+    total = len(page.text_content()) or 1
+    for element in list(page.iter(etree.Element)):
+        if (
+            element.getparent() is not None
+            and _is_furniture(element)
+            and len(element.text_content()) <= _MAX_FURNITURE_SHARE * total
+        ):
+            element.drop_tree()
+    figures = page.xpath("//figure[figcaption]")
+    captions = sum(len(f.find("figcaption").text_content()) for f in figures)
+    prose = sum(len(p.text_content()) for p in page.xpath("//p[not(ancestor::figure)]"))
+    if len(figures) >= _GALLERY_MIN and captions > prose:
+        for figure in figures:
+            paragraph = lxml.html.Element("p")
+            paragraph.text = " ".join(figure.find("figcaption").text_content().split())
+            paragraph.tail = figure.tail
+            figure.getparent().replace(figure, paragraph)
+    for permalink in page.xpath("//a[starts-with(@href, '#')]"):
+        permalink.drop_tag()
+    posts = page.xpath("//article")
+    if len(posts) > 1:
+        for post in posts:
+            post.tag = "div"
+    if not page.xpath("//article|//main"):
+        _mark_body(page)
+    return page
+
+
+def _mark_body(page: lxml.html.HtmlElement) -> None:
+    """Make the element whose own paragraphs hold the most text an <article>. On a page with
+    neither <article> nor <main> (nor a class trafilatura knows), trafilatura reads paragraphs
+    from anywhere and loses the article's subheadings and lists; pointed at the body, it keeps them."""
+    best, best_len = None, 0
+    for element in page.iter(etree.Element):
+        paragraphs = [child for child in element if child.tag == "p"]
+        length = sum(len(p.text_content()) for p in paragraphs)
+        if len(paragraphs) >= 2 and length > best_len:
+            best, best_len = element, length
+    if best is not None:
+        best.tag = "article"
+
+
+def _is_furniture(element: lxml.html.HtmlElement) -> bool:
+    """Whether the element's class or id words name page furniture."""
+    for name in f"{element.get('class', '')} {element.get('id', '')}".split():
+        words = [w for w in re.split(r"[-_]+", name.lower()) if w]
+        pairs = zip(words, words[1:], strict=False)
+        if _FURNITURE_WORDS.intersection(words) or _FURNITURE_PAIRS.intersection(pairs):
+            return True
+    return False
 
 
 def _parse_jsonl(text: str, origin: str) -> tuple[list[RawDoc], list[tuple[str, str]]]:
