@@ -48,7 +48,9 @@ _AGENCY = r"(?:Getty Images|AP|AFP|Reuters|NurPhoto|Bloomberg|Shutterstock|Sipa 
 # Capitalised words or initials ("Michael M. Santiago"), so the caption's last word ("Monday.") is
 # never taken for part of the name.
 _NAME = r"\b[A-Z](?:\.|[\w'’-]*)(?: [A-Z](?:\.|[\w'’-]*)){0,4}"
-_CREDIT = rf"(?:{_NAME}(?:/[\w.'’ -]+?)*/{_AGENCY}\b|\((?:AP Photo|Photo by)\b[^)]*\))"
+_CREDIT = (
+    rf"(?:{_NAME}(?:/[\w.'’ -]+?)*/{_AGENCY}\b|\((?:AP Photo|Photo by|(?:Photo|Image|Photograph)s?:)[^)]*\))"
+)
 # Credits are cut from a caption, the caption stays: it is the newsroom's own text, and sometimes
 # the only place an article names what it shows.
 _CREDIT_AT_END = re.compile(rf"(?:\s*{_CREDIT})+\s*$")
@@ -79,7 +81,12 @@ _JUNK_LINES: dict[str, re.Pattern[str]] = {
         r"contact (?:him|her|them)|is on Twitter)\b)|"
         r"^Contributing(?: writers?)?:|^[–—-]{1,2}\s*(?:The )?[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}$|"
         # a wire story's credits: "Reporting by ...; Editing by ..."
-        r"^(?:Additional )?(?:Reporting|Writing|Editing|Compiled|Produced) by\b|"
+        r"^(?:Additional )?(?:Reporting|Writing|Editing|Edited|Compiled|Produced) by\b|"
+        # a byline alone on its line: "By Tom Garside", "By Ana Ruiz and Li Wei, Broadcast News"
+        r"^By (?:[A-Z][\w.'’-]*\s?){1,6}(?:(?:,| and) (?:[A-Z][\w.'’-]*\s?){1,4})*$|"
+        r"^Follow (?:us|[A-Z][\w ]{0,40}?) on "
+        r"(?:X|Twitter|Facebook|Instagram|Threads|Bluesky|TikTok|YouTube)\b.{0,80}$|"
+        r"^Sources?: [\w ,&]{0,60}\b(?:news agencies|agencies|wire services)\.?$|"
         # a dated byline line: "Posted 2025-05-20 by Staff reporter", "Updated at 03.47 BST"
         r"^(?:Posted|Published|Updated|Last updated)(?: on| at)?:?\s+(?!in\b)(?=[^\n]*\d)"
         r"(?:[^.!?]|\.(?=\d)){0,80}$"

@@ -1,6 +1,7 @@
 """Format-specific parsing: each format yields raw documents (text plus whatever metadata it has).
 
-HTML goes through trafilatura (made for extracting the article from a news page); Markdown through
+HTML goes through trafilatura (made for extracting the article from a news page), on the page tidied
+first (``prepared``), which bench/extraction_quality.py chose over trafilatura's modes; Markdown through
 markdown-it's parser. Plain text is taken as is: its cleaning happens in clean.py for all formats.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,12 +139,17 @@ _FURNITURE_PAIRS = frozenset(
         ("most", "read"),
         ("instagram", "media"),
         ("ad", "slot"),
+        ("visually", "hidden"),  # text for screen readers only ("posted at" before a post's time)
+        ("sr", "only"),
+        ("screen", "reader"),
     }
 )
-# A furniture-marked element holding more than this share of the page's text is the article
-# itself (a body wrapper named "article-related" or the like): it stays.
+# Furniture-marked elements of one class holding more than this share of the page's text are the
+# article itself (a body wrapper named "article-related", posts' paragraphs of a class naming
+# "related-story"): they stay.
 _MAX_FURNITURE_SHARE = 0.4
 _GALLERY_MIN = 3  # figures with captions, for a page to be read as a gallery
+_FEED_MIN = 3  # posts of one class, for their parent to be read as a live blog's feed
 
 
 def prepared(page: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -159,12 +166,12 @@ def prepared(page: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
       turned into paragraphs: they are its story, and trafilatura drops figures."""
     page = copy.deepcopy(page)
     total = len(page.text_content()) or 1
-    for element in list(page.iter(etree.Element)):
-        if (
-            element.getparent() is not None
-            and _is_furniture(element)
-            and len(element.text_content()) <= _MAX_FURNITURE_SHARE * total
-        ):
+    furniture = [e for e in page.iter(etree.Element) if e.getparent() is not None and _is_furniture(e)]
+    by_class = Counter()
+    for element in furniture:
+        by_class[element.get("class")] += len(element.text_content())
+    for element in furniture:
+        if by_class[element.get("class")] <= _MAX_FURNITURE_SHARE * total and element.getparent() is not None:
             element.drop_tree()
     figures = page.xpath("//figure[figcaption]")
     captions = sum(len(f.find("figcaption").text_content()) for f in figures)
@@ -175,6 +182,8 @@ def prepared(page: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
             paragraph.text = " ".join(figure.find("figcaption").text_content().split())
             paragraph.tail = figure.tail
             figure.getparent().replace(figure, paragraph)
+    for post in page.xpath("//li[p or div or article or h2 or h3]"):
+        post.tag = "div"  # a list of posts is a feed, not a list: trafilatura kept only their titles
     for permalink in page.xpath("//a[starts-with(@href, '#')]"):
         permalink.drop_tag()
     posts = page.xpath("//article")
@@ -187,22 +196,29 @@ def prepared(page: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
 
 
 def _mark_body(page: lxml.html.HtmlElement) -> None:
-    """Make the element whose own paragraphs hold the most text an <article>. On a page with
-    neither <article> nor <main> (nor a class trafilatura knows), trafilatura reads paragraphs
-    from anywhere and loses the article's subheadings and lists; pointed at the body, it keeps them."""
+    """Make the article's body an <article>: the element whose own paragraphs hold the most text,
+    or a feed (a live blog's posts: several children of one class, each with paragraphs) whose
+    posts hold more. On a page with neither <article> nor <main> (nor a class trafilatura knows),
+    trafilatura reads paragraphs from anywhere, or one post, and loses subheadings and lists."""
     best, best_len = None, 0
     for element in page.iter(etree.Element):
         paragraphs = [child for child in element if child.tag == "p"]
-        length = sum(len(p.text_content()) for p in paragraphs)
-        if len(paragraphs) >= 2 and length > best_len:
+        length = sum(len(p.text_content()) for p in paragraphs) if len(paragraphs) >= 2 else 0
+        classes = Counter(
+            child.get("class") for child in element if child.get("class") and child.find(".//p") is not None
+        )
+        if classes and classes.most_common(1)[0][1] >= _FEED_MIN:
+            length = max(length, sum(len(p.text_content()) for p in element.iterfind(".//p")))
+        if length > best_len:
             best, best_len = element, length
     if best is not None:
         best.tag = "article"
 
 
 def _is_furniture(element: lxml.html.HtmlElement) -> bool:
-    """Whether the element's class or id words name page furniture."""
-    for name in f"{element.get('class', '')} {element.get('id', '')}".split():
+    """Whether the words of the element's class, id or data-component name page furniture."""
+    names = " ".join(element.get(attribute, "") for attribute in ("class", "id", "data-component"))
+    for name in names.split():
         words = [w for w in re.split(r"[-_]+", name.lower()) if w]
         pairs = zip(words, words[1:], strict=False)
         if _FURNITURE_WORDS.intersection(words) or _FURNITURE_PAIRS.intersection(pairs):
