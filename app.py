@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+from dataclasses import replace
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         help="app processes (default 1); more than one needs a Chroma server (ASSISTANT_CHROMA_URL)",
     )
     args = parser.parse_args(argv)
+    # the app checks requests' Host against the address it is bound to (web/guard.py Served)
+    settings = replace(settings, host=args.host, port=args.port)
     if args.workers > 1 and not settings.chroma_url:
         print(
             "error: --workers needs a Chroma server (ASSISTANT_CHROMA_URL): an embedded store has "
@@ -61,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         # uvicorn starts each worker process from an import string; each builds its own Assistant
         # (model and store client) from the environment. The one built above checked the settings.
         del assistant
+        os.environ["ASSISTANT_HOST"] = args.host  # the workers' settings come from the environment
         uvicorn.run(
             "app:worker_app",
             factory=True,

@@ -83,6 +83,10 @@ class Settings:
     # Origins that may frame /widget and call the API from a browser ("*" for any), read from a
     # comma list; empty means loopback origins only (http://127.0.0.1:*, http://localhost:*).
     allowed_origins: tuple[str, ...] = ()
+    # Without api_token, requests must name the app by a host it is served as (DNS rebinding):
+    # loopback, ``host`` when it is one address, and these names (comma list; a port is ignored),
+    # e.g. the name a reverse proxy or the LAN uses for it ("news.example.com", "192.168.1.20").
+    public_hosts: tuple[str, ...] = ()
     max_body_kb: int = 64  # POST /api/ask bodies: a question is at most 2,000 characters
     max_history: int = 50  # earlier turns accepted by POST /api/ask
     # Fetching feeds and article pages (ingest/fetch.py); pages and feeds over max_file_mb are refused.

@@ -1,6 +1,6 @@
 """Hostile requests against the real app (``python app.py``) on a free loopback port: Gradio's own
 endpoints under the one auth policy, server files through the add-articles endpoint, chunked bodies
-over the limits, lone surrogates. Each probe is a request from issue 9, sent as a client would."""
+over the limits, lone surrogates. Each probe is a request from issue 9 or 20, sent as a client would."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.datastructures import Headers
 
-from assistant.web.guard import BROWSER_NEEDS_LOGIN, Guard
+from assistant.web.guard import BROWSER_NEEDS_LOGIN, Guard, Served
 from tests.webapp import WebApp
 
 SINAI = "How many died in the Sinai crash?"
@@ -296,3 +296,185 @@ def test_jsonl_upload_with_a_lone_surrogate_keeps_the_good_lines(bearer):
     assert len(report["failed"]) == 2 and all("lone surrogate" in r for r in report["failed"])
     for article_id in report["added"]:
         bearer.delete(f"/api/articles/{article_id}")
+
+
+# ------------------------------------------- issue 20, 1. /api/sources and Fetch take URLs only
+
+# A made-up note standing for a private file on the server.
+NOTE = "Budget memo\n\nOSLO: The quarterly budget for the Lindqvist harbour project is 41 million kroner.\n"
+NOTE_QUESTION = {"question": "What is the budget for the Lindqvist harbour project?"}
+PUBLIC_HOST = "news.internal.example"
+
+
+@pytest.fixture(scope="module")
+def site():
+    """A news page on 127.0.0.1 for the URL that must still be fetched."""
+    from tests.newsserver import NewsServer
+
+    with NewsServer() as server:
+        server.set(
+            "/news/ferry.html",
+            "<html><head><title>Ferry line reopens</title></head><body><article><h1>Ferry line reopens"
+            "</h1><p>BERGEN: The ferry line between Bergen and Stavanger reopened on Monday after a "
+            "two-week strike, the operator said.</p><p>The operator said 14 crossings a day would "
+            "run from Tuesday.</p></article></body></html>",
+        )
+        yield server
+
+
+@pytest.fixture(scope="module")
+def open_app():
+    """No token, no login (the loopback default); private fetches allowed for the local site."""
+    env = {"ASSISTANT_FETCH_ALLOW_PRIVATE": "1", "ASSISTANT_PUBLIC_HOSTS": PUBLIC_HOST}
+    app = WebApp(env=env).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def server_files(tmp_path_factory):
+    """A readable file and a folder of them on the server, as a caller might name them."""
+    folder = tmp_path_factory.mktemp("server-notes")
+    (folder / "notes.txt").write_text(NOTE)
+    (folder / "more.md").write_text(NOTE.replace("41", "42"))
+    return folder
+
+
+def server_paths(folder) -> list[str]:
+    note = str(folder / "notes.txt")
+    return [note, str(folder), "/etc/passwd", "/proc/self/environ", f" {note}", f"file://{note}"]
+
+
+def test_api_sources_refuses_server_paths(open_app, server_files):
+    before = article_count(open_app)
+    for follow in (False, True):
+        for path in server_paths(server_files):
+            response = httpx.post(
+                f"{open_app.url}/api/sources", json={"urls": [path], "follow": follow}, timeout=60
+            )
+            assert response.status_code == 400, (path, response.text)
+            assert "is not an http(s) URL" in response.json()["error"], response.text
+        # one path among URLs: the whole request is refused, nothing fetched or read
+        mixed = httpx.post(
+            f"{open_app.url}/api/sources", json={"urls": ["http://a.example/", str(server_files)]}
+        )
+        assert mixed.status_code == 400
+    assert article_count(open_app) == before
+    assert httpx.get(f"{open_app.url}/api/sources").json() == []
+    answer = httpx.post(f"{open_app.url}/api/ask", json=NOTE_QUESTION, timeout=60).json()
+    assert "41 million" not in answer["answer"] and "Lindqvist" not in json.dumps(answer["citations"])
+
+
+def test_fetch_box_refuses_server_paths(open_app, server_files):
+    before = article_count(open_app)
+    with httpx.Client(base_url=open_app.url, timeout=60) as client:
+        for path in server_paths(server_files):
+            for follow in (False, True):
+                event, data = gradio_call(client, "", "add_source", [path, follow])
+                assert event == "complete" and "is not an http(s) URL" in data[0], (path, data)
+    assert article_count(open_app) == before
+
+
+def test_a_url_with_spaces_around_is_fetched_as_a_url(open_app, site):
+    url = site.url("/news/ferry.html")
+    response = httpx.post(f"{open_app.url}/api/sources", json={"urls": [f"  {url}\n"]}, timeout=120)
+    assert response.status_code == 200, response.text
+    (article_id,) = response.json()["added"]
+    assert httpx.get(f"{open_app.url}/api/articles/{article_id}").json()["url"] == url
+    httpx.delete(f"{open_app.url}/api/articles/{article_id}")
+    with httpx.Client(base_url=open_app.url, timeout=120) as client:
+        event, data = gradio_call(client, "", "add_source", [f" {url}", False])
+        assert event == "complete" and "added 1" in data[0], data
+    (added,) = [a for a in httpx.get(f"{open_app.url}/api/articles").json() if a["url"] == url]
+    httpx.delete(f"{open_app.url}/api/articles/{added['article_id']}")
+
+
+# ----------------------------------------------- issue 20, 2. DNS rebinding with no token set
+
+# Every kind of route: the API, the UI pages and their Gradio API, /v1, /mcp, the docs, liveness.
+ROUTES = [
+    ("GET", "/api/articles", None),
+    ("POST", "/api/ask", {"question": SINAI}),
+    ("POST", "/api/sources", {"urls": ["http://127.0.0.1:9/"]}),
+    ("DELETE", "/api/articles/abc", None),
+    ("GET", "/", None),
+    ("GET", "/widget/", None),
+    ("GET", "/config", None),
+    ("POST", "/gradio_api/call/ask", {"data": [SINAI, [], [], "All sources", "", ""]}),
+    ("POST", "/widget/gradio_api/call/answer", {"data": [SINAI, []]}),
+    ("GET", "/v1/models", None),
+    ("POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    ("GET", "/docs", None),
+    ("GET", "/openapi.json", None),
+    ("GET", "/healthz", None),
+    ("GET", "/gradio.js", None),
+]
+
+
+def send(app: WebApp, method: str, path: str, body, **headers: str) -> httpx.Response:
+    headers.setdefault("Accept", "application/json, text/event-stream")  # what /mcp asks for
+    return httpx.request(method, f"{app.url}{path}", json=body, headers=headers, timeout=60)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_a_rebound_host_is_refused_on_every_route(open_app, method, path, body):
+    before = article_count(open_app)
+    for host in (
+        f"attacker.example:{open_app.port}",
+        "attacker.example",
+        f"127.0.0.1.nip.io:{open_app.port}",
+    ):
+        response = send(open_app, method, path, body, Host=host)
+        assert response.status_code == 421, (host, response.text)
+        assert "DNS-rebinding" in json.dumps(response.json())
+    assert article_count(open_app) == before
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_the_names_the_app_is_served_as_are_accepted(open_app, method, path, body):
+    for host in (
+        f"127.0.0.1:{open_app.port}",
+        f"localhost:{open_app.port}",
+        f"[::1]:{open_app.port}",
+        PUBLIC_HOST,
+    ):
+        response = send(open_app, method, path, body, Host=host)
+        assert response.status_code not in {403, 421}, (host, response.text)
+
+
+STATE_CHANGING = [r for r in ROUTES if r[0] != "GET"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), STATE_CHANGING)
+def test_a_foreign_origin_may_not_change_anything(open_app, method, path, body):
+    before = article_count(open_app)
+    for origin in ("https://attacker.example", "null", f"http://attacker.example:{open_app.port}"):
+        response = send(open_app, method, path, body, Origin=origin)
+        assert response.status_code == 403, (origin, response.text)
+        assert "cross-origin request" in json.dumps(response.json())
+    for origin in (open_app.url, f"http://localhost:{open_app.port}", f"https://{PUBLIC_HOST}"):
+        assert send(open_app, method, path, body, Origin=origin).status_code != 403, origin
+    assert article_count(open_app) == before
+
+
+def test_with_a_token_the_token_decides(token_app):
+    host = {"Host": "attacker.example"}
+    assert httpx.get(f"{token_app.url}/api/articles", headers=host).status_code == 401
+    assert httpx.get(f"{token_app.url}/api/articles", headers={**host, **BEARER}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("bind", "host", "served"),
+    [
+        ("127.0.0.1", "[0::1]:7860", True),  # one address, however it is written
+        ("127.0.0.1", "LocalHost:7860", True),
+        ("192.168.1.20", "192.168.1.20:7860", True),  # the address bound
+        ("0.0.0.0", "0.0.0.0:7860", False),  # a wildcard names no host
+        ("127.0.0.1", "localhost.:7860", False),
+        ("127.0.0.1", "localhost:port", False),  # malformed
+        ("127.0.0.1", "", False),
+    ],
+)
+def test_served_names(bind, host, served):
+    names = Served.of(bind, (), ())
+    assert (names.refusal("GET", Headers({"host": host} if host else {})) is None) == served

@@ -8,6 +8,8 @@ One ``Assistant`` (model and store loaded once) serves every request. The web se
   web/openai.py, the MCP server at /mcp of web/mcp.py, the Gradio pages), enforced in web/guard.py.
 - ``allowed_origins`` (``ASSISTANT_ALLOWED_ORIGINS``): comma list of origins that may embed the
   widget and call the API from a browser (``*`` for any). Unset: only loopback origins.
+- ``public_hosts`` (``ASSISTANT_PUBLIC_HOSTS``): with no token, requests must name the app by loopback,
+  the bound ``host`` or one of these names, on every route (web/guard.py ``Served``).
 - ``max_body_kb`` (``ASSISTANT_MAX_BODY_KB``, 64) and ``max_history`` (``ASSISTANT_MAX_HISTORY``, 50):
   limits on question bodies (/api/ask, /v1/chat/completions, /mcp).
 - ``sync_minutes`` (``ASSISTANT_SYNC_MINUTES``, 30): while the app is served, a daemon thread syncs
@@ -35,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
 from assistant.web import articles, ask, health, mcp, openai, sources  # noqa: E402
-from assistant.web.guard import Guard  # noqa: E402
+from assistant.web.guard import Guard, Served  # noqa: E402
 from assistant.web.render import CSS  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
 
@@ -102,9 +104,11 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse({"error": "internal error; the server log has the details"}, status_code=500)
 
-    # --- auth and body size (web/guard.py), cross-origin and framing rules
+    # --- served names, auth and body size (web/guard.py), cross-origin and framing rules
+    served = Served.of(settings.host, settings.public_hosts, settings.allowed_origins)
     app.add_middleware(
         Guard,
+        served=None if settings.api_token else served,
         token=settings.api_token,
         ui_login=ui_auth is not None,
         body_limit=lambda path: max_ask_body if path in question_paths else max_upload_body,

@@ -12,6 +12,13 @@ Auth, one policy for every surface of the process:
   a page on another site could otherwise post articles or delete them with the visitor's cookie
   (cross-site request forgery).
 
+Served names, with no token set (DNS rebinding): a page on another site can point its own name at
+127.0.0.1 and then drive the app from the visitor's browser as a same-origin page. Its requests
+still carry that name in ``Host``, so every route answers 421 unless ``Host`` names the app as it
+is served (``Served``: loopback, the bound address, ``ASSISTANT_PUBLIC_HOSTS``), and a
+state-changing request whose ``Origin`` is another site's (not served, not in
+``ASSISTANT_ALLOWED_ORIGINS``) gets a 403. With a token set the token decides, as for /mcp.
+
 Refusals are JSON ``{"error": message}``, or the protocol's own error shape where a route prefix has
 one (``shapes``: OpenAI's for ``/v1``, OAuth's for ``/mcp``), so each client reads them natively.
 
@@ -21,8 +28,11 @@ as it streams and cut at the limit, so nothing reads (or spools to /tmp) more th
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -39,6 +49,11 @@ BROWSER_NEEDS_LOGIN = (
     "to use the chat in a browser, the server must also set ASSISTANT_UI_AUTH (a login)"
 )
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_ANY_ADDRESS = {"", "0.0.0.0", "::"}  # a bind address that names no one host
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 # A route prefix's error body for (status, message), e.g. OpenAI's {"error": {"message", "type", ...}}.
 Shape = Callable[[int, str], dict]
 
@@ -47,6 +62,59 @@ def bearer_ok(authorization: str | None, token: str) -> bool:
     """Whether an Authorization header carries ``token`` (compared in constant time)."""
     scheme, _, given = (authorization or "").partition(" ")
     return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode())
+
+
+def hostname(authority: str | None) -> str | None:
+    """The host a ``Host`` header ("[::1]:7860"), an origin ("http://localhost:3000") or a setting
+    names: lowercased, without port or brackets, an IP address in its canonical form (so "[0::1]" is
+    "::1"); None when it names none or is malformed."""
+    if not authority:
+        return None
+    try:
+        parsed = urlsplit(authority if "://" in authority else f"//{authority}")
+        parsed.port  # noqa: B018 (raises ValueError for a malformed port)
+    except ValueError:
+        return None
+    host = parsed.hostname
+    if not host:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host
+
+
+@dataclass(frozen=True)
+class Served:
+    """The names the app is served as, and the origins allowed to send it state-changing requests
+    besides its own names' (``"*"``: any)."""
+
+    hosts: frozenset[str]
+    origins: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, bind: str, public_hosts: tuple[str, ...], allowed_origins: tuple[str, ...]) -> Served:
+        """Loopback, the bound address unless it is a wildcard, and the configured public names."""
+        named = {hostname(h) for h in (*public_hosts, *([] if bind in _ANY_ADDRESS else [bind]))}
+        return cls(LOOPBACK_HOSTS | {h for h in named if h}, frozenset(allowed_origins))
+
+    def refusal(self, method: str, headers: Headers) -> tuple[int, str] | None:
+        """(status, why) for a request naming another host or sent by another site's page, or None."""
+        host = headers.get("host")
+        if hostname(host) not in self.hosts:
+            named = f"is not served as {host!r}" if host else "needs a Host header"
+            return 421, (
+                f"this server {named} (DNS-rebinding protection): name it as 127.0.0.1, localhost or "
+                "[::1], or list the names it is reached by in ASSISTANT_PUBLIC_HOSTS"
+            )
+        origin = headers.get("origin")
+        if origin is None or method in SAFE_METHODS or self.origin_ok(origin):
+            return None
+        return 403, f"cross-origin request from {origin!r} refused (not in ASSISTANT_ALLOWED_ORIGINS)"
+
+    def origin_ok(self, origin: str) -> bool:
+        """A page of the app itself (any port of a served name) or of an allowed origin."""
+        return "*" in self.origins or origin.rstrip("/") in self.origins or hostname(origin) in self.hosts
 
 
 class Guard:
@@ -61,8 +129,11 @@ class Guard:
         ui_login: bool,
         body_limit: Callable[[str], int],
         shapes: Mapping[str, Shape] | None = None,
+        served: Served | None = None,
     ) -> None:
+        """``served``: the names to check Host and Origin against; None when a token guards."""
         self.app = app
+        self.served = served
         self.token = token
         self.ui_login = ui_login
         self.body_limit = body_limit
@@ -91,6 +162,10 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path, headers = scope["path"], Headers(scope=scope)
+        misdirected = self.served and self.served.refusal(scope["method"], headers)
+        if misdirected:
+            await self.error(path, *misdirected, {})(scope, receive, send)
+            return
         problem = self.refusal(path, headers)
         if problem:
             await self.error(path, 401, problem, {"WWW-Authenticate": "Bearer"})(scope, receive, send)

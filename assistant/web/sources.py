@@ -1,18 +1,47 @@
 """HTTP routes for article URLs and feeds: ``/api/sources``. Included by ``create_app``; web/guard.py
 checks the bearer token in front of it, as for the rest of /api/*; every fetch goes through the SSRF guard of
-ingest/fetch.py, so a caller can't make the server reach private addresses unless allowed."""
+ingest/fetch.py, so a caller can't make the server reach private addresses unless allowed.
+
+Sources given over the web (this route, the Articles tab's Fetch box) are http(s) URLs only
+(``urls_only``): ``Assistant.ingest`` also reads paths, which is right for the CLI and Python
+callers, who run with their own rights, but over the web it would let any caller read the server's
+files (issue 20)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api import Assistant
 from assistant.errors import InputError
+from assistant.ingest.fetch import is_url
 from assistant.schema import IngestReport
 
 MAX_URLS = 100
+
+
+def urls_only(values: Iterable[str]) -> list[str]:
+    """``values`` trimmed, each an http or https URL naming a host; InputError for the first that is
+    not (a path, another scheme), so nothing is ingested from a request naming a server file."""
+    urls = []
+    for value in values:
+        url = value.strip()
+        try:
+            parts = urlsplit(url)
+            named = bool(parts.hostname)
+        except ValueError:  # a malformed [IPv6] host or port
+            named = False
+        if not (named and is_url(url) and parts.scheme.lower() in {"http", "https"}):
+            raise InputError(
+                f"{url[:200]!r} is not an http(s) URL: pages and feeds are fetched by URL, and files "
+                "on the server can't be named here (upload files instead)"
+            )
+        urls.append(url)
+    return urls
 
 
 class SourcesIn(BaseModel):
@@ -22,6 +51,11 @@ class SourcesIn(BaseModel):
     follow: bool = Field(
         False, description="register the URLs as feeds and keep them in sync (else ingest them once)"
     )
+
+    @field_validator("urls")
+    @classmethod
+    def _urls_only(cls, urls: list[str]) -> list[str]:
+        return urls_only(urls)
 
 
 def router(assistant: Assistant) -> APIRouter:

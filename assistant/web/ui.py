@@ -33,6 +33,7 @@ from assistant.web.render import (
     render_pending,
     render_question,
 )
+from assistant.web.sources import urls_only
 from assistant.web.uploads import check_suffix, ingest_files, sanitize_filename, uploaded_path
 
 log = logging.getLogger(__name__)
@@ -242,6 +243,7 @@ def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.
         try:
             if not url:
                 raise InputError("paste the address of a page or a feed first")
+            (url,) = urls_only([url])
             if follow_feed:
                 _fill(result, assistant.feeds_add(url, progress=ticker(progress, "Fetching articles")), url)
             else:
