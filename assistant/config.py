@@ -90,8 +90,14 @@ class Settings:
     max_body_kb: int = 64  # POST /api/ask bodies: a question is at most 2,000 characters
     max_history: int = 50  # earlier turns accepted by POST /api/ask
     # Fetching feeds and article pages (ingest/fetch.py); pages and feeds over max_file_mb are refused.
-    fetch_timeout: float = 20.0  # seconds for the whole of one request, redirects included
+    fetch_timeout: float = 20.0  # seconds for one fetch, first connect to last byte, redirects included
     fetch_per_host: int = 4  # requests in flight to one host at a time
+    # URL jobs (an ingest of URLs, following a feed, a sync) that run at once, in threads of their
+    # own; as many more may wait, and a job beyond that is refused as busy. So slow servers hold
+    # at most twice this many of the web server's request threads, never all of them.
+    fetch_jobs: int = 4
+    # New or changed entries one sync of one feed fetches; the rest wait for the next syncs.
+    feed_entries_per_sync: int = 200
     # Private, loopback, link-local and reserved addresses are refused (SSRF) unless allowed here:
     # "1" allows them all (intranet feeds, tests), else a comma list of networks ("10.1.0.0/16").
     fetch_allow_private: tuple[str, ...] = ()

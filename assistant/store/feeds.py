@@ -11,6 +11,12 @@ one of them to take longer than ``SETTLE_S`` between reading "free" and writing 
 no entry is stored twice: articles are keyed by their content and written by upsert; the lease
 saves the duplicate fetches and embedding work. An embedded store has one process, so it skips the
 wait.
+
+Entries: a feed remembers every entry of its latest version (a 6,000-entry feed is 6,000 entries
+remembered, so none is fetched again) and up to ``MAX_GONE_ENTRIES`` gone from it, in case they
+come back. Entries that failed are remembered apart with a retry time that doubles with each
+failure, and entries the per-sync cap left for later are counted, so the next sync fetches the
+feed in full (not conditionally) to get them.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from chromadb.api import ClientAPI
 from assistant.store.corpus import _guarded
 
 SETTLE_S = 0.5
-MAX_SEEN_ENTRIES = 5000  # per feed; the oldest are forgotten first (they are long out of the feed)
+MAX_GONE_ENTRIES = 5000  # per feed, entries no longer in it; the longest gone are forgotten first
 
 
 @dataclass
@@ -35,6 +41,17 @@ class SeenEntry:
 
     hash: str
     article_id: str
+
+
+@dataclass
+class FailedEntry:
+    """A feed entry that yielded no article: not fetched again before ``retry_at``, unless the
+    feed changes what it says of the entry (``hash``)."""
+
+    hash: str
+    failures: int  # in a row
+    retry_at: float  # Unix time
+    reason: str  # the last failure's
 
 
 @dataclass
@@ -48,6 +65,8 @@ class FeedState:
     last_sync: str | None = None  # ISO 8601 UTC time of the last sync attempt
     outcome: str | None = None  # one line: "3 added, 1 updated", "not modified", "failed: HTTP 404 ..."
     errors: list[str] = field(default_factory=list)  # the failure lines of the last sync
+    failing: dict[str, FailedEntry] = field(default_factory=dict)  # entry identity -> its failure
+    deferred: int = 0  # new entries the last sync left for the next (the per-sync cap)
 
     @property
     def articles(self) -> int:
@@ -62,7 +81,19 @@ class FeedState:
             "outcome": self.outcome,
             "articles": self.articles,
             "errors": self.errors,
+            "failing": len(self.failing),
+            "deferred": self.deferred,
         }
+
+    def remember(self, in_feed: list[str]) -> None:
+        """Forget what the feed no longer holds, after a sync that read ``in_feed`` (its entry
+        identities): every entry in it is kept, and the ``MAX_GONE_ENTRIES`` last seen of the
+        others; failures only of entries still in it (a gone entry is not retried)."""
+        present = set(in_feed)
+        gone = [key for key in self.entries if key not in present][-MAX_GONE_ENTRIES:]
+        # oldest first: the gone ones, then the feed's own, so the next prune drops the longest gone
+        self.entries = {key: self.entries[key] for key in [*gone, *in_feed] if key in self.entries}
+        self.failing = {key: f for key, f in self.failing.items() if key in present}
 
 
 def feed_id(url: str) -> str:
@@ -114,8 +145,6 @@ class FeedStore:
     @_guarded
     def save(self, state: FeedState, owner: str) -> None:
         """Write ``state`` (held under ``owner``'s lease); a feed removed meanwhile stays removed."""
-        if len(state.entries) > MAX_SEEN_ENTRIES:
-            state.entries = dict(list(state.entries.items())[-MAX_SEEN_ENTRIES:])
         lease = self._lease(state.url)
         if lease is None:
             return
@@ -165,4 +194,5 @@ def _dump(state: FeedState) -> str:
 def _load(document: str) -> FeedState:
     data = json.loads(document)
     data["entries"] = {k: SeenEntry(**v) for k, v in data.get("entries", {}).items()}
+    data["failing"] = {k: FailedEntry(**v) for k, v in data.get("failing", {}).items()}
     return FeedState(**data)
