@@ -148,6 +148,8 @@ def test_every_spelling_of_one_ipv6_address_shares_its_per_host_limit():
 # ----- fetches held by slow servers leave the app answering ------------------------------------
 
 
+@pytest.mark.server
+@pytest.mark.model
 def test_fetches_held_by_a_trickling_server_do_not_starve_asks():
     jobs = 4  # ASSISTANT_FETCH_JOBS: 4 running, 4 waiting, the rest refused as busy
     env = {
@@ -241,6 +243,7 @@ def test_a_local_use_nat64_prefix_can_be_allowed_as_itself():
     assert address_allowed(address, allowed_networks(("64:ff9b:1::/48",)))
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("form", ["::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::"])
 def test_fetching_an_ipv6_form_of_loopback_is_refused_before_connecting(form, tmp_path):
     assistant = Assistant(store_dir=tmp_path / "store", settings=Settings.from_env(env={}))
