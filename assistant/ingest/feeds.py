@@ -24,6 +24,7 @@ the report has one line per reason, with the count when many entries share it.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
@@ -81,14 +82,15 @@ class FetchPool:
         self._admitted = threading.BoundedSemaphore(self._limit)
 
     def run(self, job: Callable[[], _T]) -> _T:
-        """``job``'s result (or its exception), once a pool thread has run it."""
+        """``job``'s result (or its exception), once a pool thread has run it in a copy of the
+        caller's context (so context variables, such as a web UI's progress tracker, carry over)."""
         if not self._admitted.acquire(blocking=False):
             raise BusyError(
                 f"busy: {self._limit} fetch jobs are running or waiting (ASSISTANT_FETCH_JOBS); "
                 "try again shortly"
             )
         try:
-            return self._pool.submit(job).result()
+            return self._pool.submit(contextvars.copy_context().run, job).result()
         finally:
             self._admitted.release()
 
