@@ -134,6 +134,16 @@ def test_a_normal_fetch_through_the_deadline_backend_still_works():
         assert site.hits["/page.html"] == 3
 
 
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
 def test_every_spelling_of_one_ipv6_address_shares_its_per_host_limit():
     # Each answer is held half a second: fetches keyed apart would overlap on the server.
     with TrickleServer(host="::1", hold=0.5) as server:
