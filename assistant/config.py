@@ -8,6 +8,7 @@ the LLM answer mode, and the web server's auth, embedding origins and request li
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ class Settings:
         return user, password
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``env`` (default ``os.environ``); keyword overrides win."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}

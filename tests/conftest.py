@@ -1,5 +1,15 @@
 """Shared fixtures: the real embedding model, real Chroma stores (embedded in a temp dir, and a real
-`chroma run` server on a free loopback port), the seed article."""
+`chroma run` server on a free loopback port), the seed article; and the test tiers.
+
+Tiers (markers registered in pyproject.toml): ``model`` (loads the embedding model or opens a
+store), ``server`` (starts a Chroma server, the web app or a model server), ``browser``, ``llm``.
+They are applied here, by the fixtures a test uses and per module (``MODULE_TIERS``); a test with
+none of them is ``fast`` (``make check``: ``pytest -m fast``), and is held to it: while it runs,
+loading the embedding model or opening a Chroma client fails it with a message to mark it.
+
+Tests on ``seeded`` or ``make_assistant`` run on an embedded store; the ones marked
+``both_backends`` also on a Chroma server (their ``[server]`` case is in the ``server`` tier).
+"""
 
 from __future__ import annotations
 
@@ -127,25 +137,30 @@ def settings_for(backend: str, request: pytest.FixtureRequest) -> Settings:
     return Settings.from_env(env={})
 
 
-@pytest.fixture(params=BACKENDS)
-def make_assistant(request, tmp_path_factory):
-    """Build an Assistant on a fresh store of the parametrized backend."""
+@pytest.fixture(scope="session")
+def store_backend(request) -> str:
+    """ "embedded" or "server": parametrized by pytest_generate_tests below."""
+    return request.param
+
+
+@pytest.fixture
+def make_assistant(request, store_backend, tmp_path_factory):
+    """Build an Assistant on a fresh store of the parametrized backend (embedded or server)."""
 
     def make(settings: Settings | None = None) -> Assistant:
         return Assistant(
             store_dir=tmp_path_factory.mktemp("store"),
-            settings=settings or settings_for(request.param, request),
+            settings=settings or settings_for(store_backend, request),
         )
 
     return make
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def seeded(request, tmp_path_factory) -> Assistant:
+@pytest.fixture(scope="session")
+def seeded(request, store_backend, tmp_path_factory) -> Assistant:
     """One store holding the seed article, shared by read-only tests."""
-    assistant = Assistant(
-        store_dir=tmp_path_factory.mktemp("seeded"), settings=settings_for(request.param, request)
-    )
+    store_dir = tmp_path_factory.mktemp("seeded")
+    assistant = Assistant(store_dir=store_dir, settings=settings_for(store_backend, request))
     report = assistant.ingest([SEED])
     assert len(report.added) == 1, report
     return assistant
@@ -158,6 +173,15 @@ def sample(tmp_path_factory) -> Assistant:
     report = assistant.ingest([SAMPLE])
     assert len(report.added) == 25 and not report.failed, report
     return assistant
+
+
+@pytest.fixture(scope="session")
+def app_embedder():
+    """The embedding model as the Assistant loads it (same encoder backend, same cached instance)."""
+    from assistant.embed import load_embedder
+
+    s = Settings.from_env(env={})
+    return load_embedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.embed_cache_dir)
 
 
 # ----- the browser (tests/test_browser*.py) ---------------------------------------------------------
@@ -194,3 +218,116 @@ def page(browser):
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     yield page
     context.close()
+
+
+# ----- tiers ----------------------------------------------------------------------------------------
+TIERS = ("model", "server", "browser", "llm")
+# A test using one of these fixtures (directly or through another fixture) is in these tiers.
+FIXTURE_TIERS = {
+    "seeded": {"model"},
+    "sample": {"model"},
+    "make_assistant": {"model"},
+    "app_embedder": {"model"},
+    # stores of single modules
+    "screen": {"model"},  # test_context
+    "town": {"model"},  # test_as_of
+    "levers": {"model"},  # test_levers
+    "seeded_embedded": {"model"},  # test_archive_store
+    "int8_store": {"model"},  # test_embed_backends
+    # the web app (tests/webapp.WebApp) of a module
+    "server": {"server", "model"},  # test_http_api, test_openai_api, test_mcp, test_browser
+    "client": {"server", "model"},  # on "server"
+    "token_app": {"server", "model"},  # test_security
+    "login_app": {"server", "model"},
+    "open_app": {"server", "model"},
+    "two_apps": {"server", "model"},  # test_feeds
+    "chroma_url": {"model", "server"},
+    "browser": {"browser", "server", "model"},
+    "page": {"browser", "server", "model"},
+}
+# Modules whose every test needs these tiers (the rest of a module's tests go by their fixtures).
+MODULE_TIERS = {
+    "test_browser": {"browser", "server", "model"},
+    "test_browser_llm": {"browser", "server", "model", "llm"},
+    "test_cli": {"model"},
+    "test_compare_baseline": {"model"},
+    "test_embed_backends": {"model"},
+    "test_big_feeds": {"model"},
+    "test_feeds": {"model"},
+    "test_llm": {"llm", "model"},
+    "test_mcp": {"server", "model"},
+    "test_openai_api": {"server", "model"},
+    "test_realnews_slice": {"model"},
+    "test_server_store": {"server", "model"},
+    "test_store_safety": {"model"},
+}
+# Single tests of mixed modules, by module and name (without parameters).
+TEST_TIERS = {
+    ("test_archive_store", "test_keyword_index_adds_and_deletes_in_place"): {"model"},
+    ("test_archive_store", "test_footprint_per_article_stays_small"): {"model"},
+    ("test_bad_input", "test_corrupted_store_gives_a_clear_error"): {"model"},
+    ("test_bad_input", "test_corrupted_bulk_file_gives_a_clear_error"): {"model"},
+    ("test_bad_input", "test_chroma_server_down_gives_a_clear_error"): {"model"},
+    ("test_bad_input", "test_unknown_embedding_model_fails_offline_with_a_clear_error"): {"model"},
+    ("test_bad_input", "test_cli_ingest_reports_the_surrogate_line_and_keeps_the_rest"): {"model"},
+    ("test_fetch", "test_fetching_an_ipv6_form_of_loopback_is_refused_before_connecting"): {"model"},
+    ("test_fetch", "test_fetches_held_by_a_trickling_server_do_not_starve_asks"): {"server", "model"},
+    ("test_cli", "test_ask_stream_shows_draft_then_checked_answer"): {"llm"},
+    ("test_cli", "test_chat_keeps_the_conversation"): {"llm"},
+    ("test_http_api", "test_llm_mode_reports_mode_notice_and_unverified"): {"llm", "server", "model"},
+    ("test_store_safety", "test_app_holds_the_store_and_takes_ingests_through_its_api"): {"server"},
+    ("test_feeds", "test_http_api_web_ui_and_scheduler_syncing_while_answering"): {"server"},
+    ("test_feeds", "test_two_app_processes_do_not_ingest_one_entry_twice"): {"server"},
+}
+
+
+def pytest_generate_tests(metafunc):
+    if "store_backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_backends") is not None
+        metafunc.parametrize(
+            "store_backend", BACKENDS if both else BACKENDS[:1], indirect=True, scope="session"
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        tiers = set(MODULE_TIERS.get(module, ()))
+        tiers |= TEST_TIERS.get((module, item.originalname), set())
+        for name in item.fixturenames:
+            tiers |= FIXTURE_TIERS.get(name, set())
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("store_backend") == "server":
+            tiers |= {"server", "model"}
+        tiers |= {m.name for m in item.iter_markers() if m.name in TIERS}
+        for tier in sorted(tiers):
+            item.add_marker(tier)
+        if not tiers:
+            item.add_marker("fast")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A ``fast`` test may not load the model, open a store or start a server (the web app, Chroma,
+    llama.cpp), in its own fixtures or in the module's (set up with its first test): one that does
+    fails, to be given its tier (MODULE_TIERS, TEST_TIERS or FIXTURE_TIERS)."""
+    if item.get_closest_marker("fast") is None:
+        return (yield)
+    import chromadb
+
+    from assistant.embed import Embedder
+    from tests import llm_servers, webapp
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(
+            f"{item.nodeid} loads the embedding model, opens a store or starts a server but has no "
+            "tier marker: add it to MODULE_TIERS, TEST_TIERS or FIXTURE_TIERS in tests/conftest.py"
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Embedder, "__init__", refuse)
+        patch.setattr(chromadb, "PersistentClient", refuse)
+        patch.setattr(chromadb, "HttpClient", refuse)
+        patch.setattr(webapp.WebApp, "start", refuse)
+        patch.setattr(llm_servers.LlamaServer, "__init__", refuse)
+        return (yield)

@@ -9,17 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from assistant.config import Settings
-from assistant.embed import load_embedder
 from assistant.query.batcher import QuestionBatcher
 
 QUESTIONS = [f"How many people were hurt in the storm in town number {i}?" for i in range(24)]
 
 
 @pytest.fixture(scope="module")
-def embedder():
-    settings = Settings.from_env(env={})
-    return load_embedder(settings.embed_model, settings.embed_batch_size)
+def embedder(app_embedder):
+    """The model as the app runs it (its backend; loaded once for the whole session)."""
+    return app_embedder
 
 
 def _together(fn, items):

@@ -14,7 +14,6 @@ import json
 import pytest
 
 from assistant.config import Settings
-from assistant.embed import load_embedder
 from assistant.ingest.clean import clean
 from assistant.ingest.formats import parse
 from assistant.ingest.sentences import sentence_spans
@@ -36,9 +35,23 @@ def seed_rows() -> list[SentenceRow]:
 
 
 @pytest.fixture(scope="module")
-def verifier() -> Verifier:
-    settings = Settings.from_env(env={})
-    return Verifier(load_embedder(settings.embed_model), settings.support_threshold)
+def verifier(app_embedder) -> Verifier:
+    """The check as the app runs it (its encoder backend, loaded once for the session), with the
+    vectors of texts seen before remembered: every check re-encodes the seed's sentences, and a
+    text's vector does not depend on the batch it is encoded in."""
+    return Verifier(_Remembered(app_embedder), Settings.from_env(env={}).support_threshold)
+
+
+class _Remembered:
+    def __init__(self, embedder) -> None:
+        self._embedder = embedder
+        self._vectors: dict[str, list[float]] = {}
+
+    def texts(self, texts: list[str]) -> list[list[float]]:
+        new = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if new:
+            self._vectors.update(zip(new, self._embedder.texts(new), strict=True))
+        return [self._vectors[t] for t in texts]
 
 
 def test_labelled_claims(verifier, seed_rows):

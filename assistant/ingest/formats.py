@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 import trafilatura
@@ -167,7 +168,7 @@ def prepared(page: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     page = copy.deepcopy(page)
     total = len(page.text_content()) or 1
     furniture = [e for e in page.iter(etree.Element) if e.getparent() is not None and _is_furniture(e)]
-    by_class = Counter()
+    by_class: Counter[str | None] = Counter()
     for element in furniture:
         by_class[element.get("class")] += len(element.text_content())
     for element in furniture:
@@ -250,7 +251,7 @@ def from_record(record: object, origin: str) -> RawDoc | str:
     """A JSON object -> RawDoc, or the reason it can't be one."""
     if not isinstance(record, dict):
         return "line is not a JSON object"
-    values = {k: _first_str(record, names) for k, names in _JSON_FIELDS.items()}
+    values: dict[str, Any] = {k: _first_str(record, names) for k, names in _JSON_FIELDS.items()}
     if not values["text"]:
         return f"no article text (expected one of {', '.join(_JSON_FIELDS['text'])})"
     try:

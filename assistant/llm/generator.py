@@ -140,7 +140,7 @@ class Generator:
         passages = evidence.passages[: self._settings.llm_passages]
         articles = self._store.get([p.article_id for p in passages])
         by_id = {row.sentence_id: row for row in evidence.rows}
-        shown = []
+        shown: list[Shown] = []
         for p in passages:
             if p.article_id not in articles:
                 continue

@@ -149,7 +149,7 @@ class Verifier:
         # A claim often joins two article sentences: the runner-up, or a neighbour of the best
         # one (a quote and its attribution, a toll and the event it belongs to).
         top = pool[order[0]]
-        options = [(top,)]
+        options: list[tuple[SentenceRow, ...]] = [(top,)]
         if len(order) > 1 and sims[order[1]] >= self.threshold - 0.1:
             options.append((top, pool[order[1]]))
         options += [(top, row) for row in pool if _adjacent(top, row)]
@@ -172,7 +172,9 @@ def missing_facts(claim: str, evidence: str) -> str:
     have_numbers = _numbers(evidence)
     folded = evidence.lower()
     absent = [n for n in _numbers(claim) if n not in have_numbers]
-    opener = re.match(r"\W*", claim).end()  # a capital there marks the sentence, not a name
+    # A capital where the leading non-word characters end marks the sentence, not a name (\W*
+    # always matches).
+    opener = re.match(r"\W*", claim).end()  # type: ignore[union-attr]
     for match in _NAME.finditer(claim):
         name = re.sub(r"['’]s$", "", match.group())
         if name in _NOT_NAMES or match.start() == opener:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from assistant.schema import Answer, Filters
 
@@ -85,7 +86,7 @@ class Chat:
 
     def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
         *_, answer = self.stream(question, top_k, filters)
-        return answer
+        return cast(Answer, answer)  # a stream ends with its Answer
 
     def stream(
         self, question: str, top_k: int | None = None, filters: Filters | None = None

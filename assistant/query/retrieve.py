@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from assistant.schema import Filters
 from assistant.store.corpus import Chunk, CorpusStore
@@ -139,7 +140,7 @@ def _jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _iso(value: object) -> str | None:
+def _iso(value: Any) -> str | None:
     """20151118 (chunk metadata) -> "2015-11-18"."""
     if value is None:
         return None

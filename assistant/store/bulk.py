@@ -284,7 +284,8 @@ class ChromaBulk:
 
     def article_texts(self, article_ids: list[str], documents: list[str] | None) -> dict[str, str]:
         """Their records' documents."""
-        pairs = zip(article_ids, documents or [None] * len(article_ids), strict=True)
+        missing: list[str | None] = [None] * len(article_ids)
+        pairs = zip(article_ids, documents or missing, strict=True)
         return {i: d for i, d in pairs if d is not None}
 
     def chunk_texts(self, metas: list[dict[str, Any]], documents: list[str] | None) -> list[str]:

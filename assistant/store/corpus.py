@@ -42,7 +42,7 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -260,15 +260,6 @@ class CorpusStore:
         rows = self._articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
         return {i: m.get("title") or "" for i, m in zip(rows["ids"], rows["metadatas"], strict=False)}
 
-    @_guarded
-    def list(self) -> list[Article]:
-        articles: list[Article] = []
-        for offset in range(0, self._articles.count(), self._batch):
-            include = ["metadatas", *self._bulk.include]
-            rows = self._articles.get(include=include, limit=self._batch, offset=offset)
-            articles += self._with_texts(rows).values()
-        return articles
-
     def _with_texts(self, rows: GetResult) -> dict[str, Article]:
         """Articles from their records (a Chroma get) and their texts in the bulk; an article
         whose text is lost is left out (``inspect`` reports it)."""
@@ -378,7 +369,7 @@ class CorpusStore:
 
     # ----- writes ------------------------------------------------------------------------------
     @_guarded
-    def write(self, entries: list[Entry], replaces: list[str] = ()) -> None:
+    def write(self, entries: list[Entry], replaces: Sequence[str] = ()) -> None:
         """Store each entry's article wholesale and remove the articles in ``replaces`` (older
         versions of them), as one journaled write. The bulk (texts, sentences) and chunks go first
         and the article record last, so a write cut short leaves no visible article until it is
@@ -589,6 +580,17 @@ class CorpusStore:
                 return set()
             half = len(ids) // 2
             return self._with_vectors(collection, ids[:half]) | self._with_vectors(collection, ids[half:])
+
+    # Last in the class: a method named ``list`` shadows the builtin in the annotations of the
+    # methods after it (for a type checker).
+    @_guarded
+    def list(self) -> list[Article]:
+        articles: list[Article] = []
+        for offset in range(0, self._articles.count(), self._batch):
+            include = ["metadatas", *self._bulk.include]
+            rows = self._articles.get(include=include, limit=self._batch, offset=offset)
+            articles += self._with_texts(rows).values()
+        return articles
 
 
 def _alive(meta: dict[str, Any]) -> bool:

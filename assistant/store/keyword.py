@@ -179,7 +179,7 @@ class KeywordIndex:
             return
         if not todo:
             return
-        articles = sorted({a for _, _, ids in todo for a in ids})
+        articles = sorted({a for _, _, ids in todo for a in ids or ()})  # none is None here
         with self._db:
             self._delete(articles)
             self._insert(self._store.iter_chunks(articles))
@@ -248,7 +248,8 @@ _TOP = (
 
 def _where(filters: Filters) -> tuple[str, list]:
     """``filters`` as an SQL condition on the chunk table, and its arguments."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[str | int] = []
     if filters.source:
         where.append("chunk.source = ?")
         args.append(filters.source)

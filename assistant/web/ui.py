@@ -283,7 +283,8 @@ def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.
             return (render_note("Choose one or more files first."), *refreshed())
         workdir = Path(tempfile.mkdtemp(prefix="assistant-upload-"))
         try:
-            saved, early = [], []
+            saved: list[tuple[str, Path]] = []
+            early: list[FileResult] = []
             for raw in paths:
                 result = FileResult(Path(raw).name)
                 try:
