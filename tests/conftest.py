@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -32,6 +33,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from assistant import Assistant  # noqa: E402
 from assistant.config import Settings  # noqa: E402
+from assistant.schema import Answer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
@@ -78,6 +80,27 @@ def write_towns(path: Path, numbers: Iterable[int], updates: dict[int, str] | No
             out.write(json.dumps(record) + "\n")
             towns[town] = person
     return towns
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def citation_problems(assistant: Assistant, answers: Iterable[Answer]) -> list[str]:
+    """What is wrong with the citations of ``answers``: a marker [n] without its citation, a
+    citation no marker points at (dropped from the text), or a quote that does not stand in the
+    article's text as the store holds it, at the citation's offsets (read afresh from the store,
+    not from the answer's own copy)."""
+    problems = []
+    for answer in answers:
+        markers = {int(n) for n in _MARKER.findall(answer.text)}
+        numbers = set(range(1, len(answer.citations) + 1))
+        if markers != numbers:
+            problems.append(f"markers {sorted(markers)} but {len(numbers)} citations: {answer.text!r}")
+        for c in answer.citations:
+            text = assistant.article(c.article_id).text
+            if not c.quote.strip() or text[c.start : c.end] != c.quote:
+                problems.append(f"quote not at {c.start}:{c.end} of {c.article_id}: {c.quote!r}")
+    return problems
 
 
 def free_port() -> int:

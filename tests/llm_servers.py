@@ -87,11 +87,16 @@ class OllamaStub:
     """Answers POST /api/chat as Ollama does when streaming: one JSON object per line, the
     reply's text split over several ``message.content`` pieces, then a ``done: true`` object.
     ``reply(request_json) -> str`` decides the text; ``delay`` seconds pass before each piece, so
-    a client can be watched while the reply streams."""
+    a client can be watched while the reply streams. ``hold()`` stalls every reply after its
+    first piece containing ``hold_after`` until ``release()``: a test sees the half-written draft
+    for as long as it needs, however slow the machine, instead of racing the stream's end."""
 
-    def __init__(self, reply: Callable[[dict], str], delay: float = 0.0) -> None:
+    def __init__(self, reply: Callable[[dict], str], delay: float = 0.0, hold_after: str = "") -> None:
         self.reply = reply
         self.delay = delay
+        self.hold_after = hold_after
+        self._open = threading.Event()
+        self._open.set()
         self.requests: list[dict] = []
         stub = self
 
@@ -108,11 +113,15 @@ class OllamaStub:
                 self.end_headers()
                 words = text.split(" ")
                 pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+                held = False
                 try:
                     for piece in pieces:
                         if stub.delay:
                             time.sleep(stub.delay)
                         self._line({"message": {"role": "assistant", "content": piece}, "done": False})
+                        if stub.hold_after and stub.hold_after in piece and not held:
+                            held = True
+                            stub._open.wait(timeout=600)  # released by the test (or never hangs)
                     self._line(
                         {
                             "message": {"role": "assistant", "content": ""},
@@ -137,6 +146,14 @@ class OllamaStub:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
+    def hold(self) -> None:
+        """Stall replies after their ``hold_after`` piece from now on, until ``release``."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
     def stop(self) -> None:
+        self._open.set()
         self._server.shutdown()
         self._server.server_close()

@@ -1,4 +1,5 @@
-"""The Python API end to end: real model, real Chroma store, the seed article."""
+"""The Python API end to end: real model, real Chroma store, the seed article. The tests marked
+both_backends also run on a Chroma server (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def _verified(assistant, answer):
         assert assistant.article(c.article_id).text[c.start : c.end] == c.quote
 
 
+@pytest.mark.both_backends
 def test_sinai_question_answers_224_with_a_verified_quote(seeded):
     answer = seeded.ask("How many died in the Sinai crash?")
     assert not answer.abstained
@@ -61,6 +63,7 @@ def test_abstains_when_the_article_does_not_cover_it(seeded, question):
     assert "don't cover" in answer.text
 
 
+@pytest.mark.both_backends
 def test_chat_follow_up_uses_history(seeded):
     chat = seeded.chat()
     assert "224" in chat.ask("How many died in the Sinai crash?").text
@@ -71,6 +74,7 @@ def test_chat_follow_up_uses_history(seeded):
     assert chat.history() == []
 
 
+@pytest.mark.both_backends
 def test_ingest_again_is_skipped_and_delete_removes_everything(make_assistant):
     assistant = make_assistant()
     first = assistant.ingest([SEED])
@@ -85,6 +89,7 @@ def test_ingest_again_is_skipped_and_delete_removes_everything(make_assistant):
         assistant.delete(first.added[0])
 
 
+@pytest.mark.both_backends
 def test_same_url_new_text_replaces_old_article(make_assistant, tmp_path):
     assistant = make_assistant()
     feed = tmp_path / "v1.jsonl"
@@ -106,6 +111,7 @@ def test_same_url_new_text_replaces_old_article(make_assistant, tmp_path):
     assert "stayed closed" in answer.text
 
 
+@pytest.mark.both_backends
 def test_filters_on_source_and_date(make_assistant, tmp_path):
     assistant = make_assistant()
     feed = tmp_path / "two.jsonl"

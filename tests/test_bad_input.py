@@ -40,6 +40,7 @@ def test_control_characters_are_ignored(seeded):
     assert "224" in answer.text
 
 
+@pytest.mark.both_backends
 def test_bad_files_are_reported_and_the_store_keeps_its_articles(loaded, tmp_path):
     before = loaded.articles()
     (tmp_path / "empty.txt").write_text("")
@@ -98,6 +99,7 @@ def test_corrupted_bulk_file_gives_a_clear_error(tmp_path):
     assert (tmp_path / FILE_NAME).read_bytes() == damage
 
 
+@pytest.mark.both_backends
 def test_store_built_with_another_model_is_refused(loaded):
     # The same weights by another name: the store can't tell the vectors are compatible, so it refuses.
     other = replace(loaded.settings, embed_model=resolve_model(loaded.settings.embed_model))

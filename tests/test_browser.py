@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from assistant.web.ui import SAMPLE_EXAMPLES
 from tests.conftest import CHROMIUM, SAMPLE
-from tests.webapp import ROOT, WebApp, free_port, submit
+from tests.webapp import ROOT, UI_WAIT_MS, WebApp, free_port, submit
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ def server(embed_origin):
 
 def ask(page, question: str, scope=None):
     answer = submit(scope or page, question)
-    answer.wait_for(timeout=30_000)
+    answer.wait_for(timeout=UI_WAIT_MS)
     return answer
 
 
@@ -99,7 +99,7 @@ def test_first_screen_on_the_sample_says_what_to_try(page):
         expect(page.locator("#question textarea")).to_have_value(first)  # filled by an event: waits
         answers = page.locator(".na-answer")
         page.locator("#ask").click()
-        answers.first.wait_for(timeout=30_000)
+        answers.first.wait_for(timeout=UI_WAIT_MS)
         assert "107" in answers.first.locator(".na-text").inner_text()
         assert "Mecca crane collapse" in answers.first.locator(".na-title").first.inner_text()
         answers.first.locator(".na-source summary").first.click()
@@ -143,7 +143,7 @@ def test_upload_ask_delete(server, page, tmp_path):
     page.locator("#upload").get_by_text("glacier-park.txt").first.wait_for()
     page.locator("#add").click()
     report = page.locator("#report .na-report")
-    report.wait_for(timeout=60_000)
+    report.wait_for(timeout=UI_WAIT_MS)
     assert "glacier-park.txt" in report.inner_text() and "added 1" in report.inner_text()
     page.locator("#articles").get_by_text("Glacier Park reopens after record snowfall").wait_for()
 
@@ -188,7 +188,7 @@ def test_article_text_is_escaped(server, page):
 def test_embed_page_from_second_origin(server, embed_origin, page):
     page.goto(f"{embed_origin}/embed.html?server={server.url}")
     frame = page.frame_locator("#assistant-frame")
-    frame.locator("#question textarea").wait_for(timeout=30_000)
+    frame.locator("#question textarea").wait_for(timeout=UI_WAIT_MS)
     answer = ask(page, SINAI, scope=frame)
     assert "224" in answer.inner_text()
     # the widget is the chat alone
@@ -198,7 +198,7 @@ def test_embed_page_from_second_origin(server, embed_origin, page):
 def test_embed_page_web_component(server, embed_origin, page):
     page.goto(f"{embed_origin}/embed.html?server={server.url}&mode=component")
     widget = page.locator("gradio-app")
-    widget.locator("#question textarea").wait_for(timeout=30_000)
+    widget.locator("#question textarea").wait_for(timeout=UI_WAIT_MS)
     assert "224" in ask(page, SINAI, scope=widget).inner_text()
 
 
@@ -226,7 +226,7 @@ def test_login_then_chat_and_upload(page, tmp_path):
         page.locator("#upload").get_by_text("valletta.txt").first.wait_for()
         page.locator("#add").click()
         report = page.locator("#report .na-report")
-        report.wait_for(timeout=60_000)
+        report.wait_for(timeout=UI_WAIT_MS)
         assert "added 1" in report.inner_text()
         assert not page.errors
     finally:

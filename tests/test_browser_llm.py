@@ -1,6 +1,7 @@
 """The web chat in LLM mode, in a real browser: Debian's headless Chromium driven by Playwright,
 the real app (``python app.py``) talking Ollama's /api/chat format to a stand-in that streams its
-reply slowly, so the draft can be seen before the checked answer replaces it.
+reply word by word and stalls it after "224" until the test has seen the draft (then releases it),
+so the draft is seen before the checked answer replaces it on any machine.
 
 Needs /usr/bin/chromium (``make browser`` installs it); never ``playwright install``.
 Set SCREENSHOT_DIR to keep the screenshot of an LLM answer with a removed claim
@@ -16,7 +17,7 @@ import pytest
 
 from tests.conftest import CHROMIUM
 from tests.llm_servers import OllamaStub, scripted
-from tests.webapp import WebApp, free_port, llm_env, submit
+from tests.webapp import UI_WAIT_MS, WebApp, free_port, llm_env, submit
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +41,9 @@ pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def ollama():
-    # 100 ms a word: the Sinai reply takes about 2 s to stream, long enough to watch the draft
-    stub = OllamaStub(scripted({"destroyed the Russian airliner": MARKUP_REPLY}), delay=0.1)
+    # word by word, and held after "224" while ask_streamed looks at the draft
+    replies = scripted({"destroyed the Russian airliner": MARKUP_REPLY})
+    stub = OllamaStub(replies, delay=0.05, hold_after="224")
     yield stub
     stub.stop()
 
@@ -53,28 +55,33 @@ def server(ollama):
     app.stop()
 
 
-def ask_streamed(page, question: str, scope=None, check_draft=None):
+def ask_streamed(stub, page, question: str, scope=None, check_draft=None):
     """Ask, check the labelled draft shows while the model writes, return the final message.
 
+    ``stub`` (the OllamaStub) holds the reply after "224" until the draft has been checked;
     ``check_draft(draft_locator)`` runs once the draft holds "killing 224"."""
     scope = scope or page
-    answer = submit(scope, question)
-    draft = scope.locator(".na-draft")
-    draft.wait_for(timeout=30_000)
-    assert DRAFT_LABEL in draft.locator(".na-draft-label").text_content()  # shown in capitals
-    # the draft grows word by word; the first sentence arrives before the answer is checked
-    draft.get_by_text("killing 224", exact=False).wait_for(timeout=10_000)
-    assert answer.count() == 0
-    if check_draft:
-        check_draft(draft)
-    answer.wait_for(timeout=30_000)
+    stub.hold()
+    try:
+        answer = submit(scope, question)
+        draft = scope.locator(".na-draft")
+        draft.wait_for(timeout=UI_WAIT_MS)
+        assert DRAFT_LABEL in draft.locator(".na-draft-label").text_content()  # shown in capitals
+        # the draft grows word by word; the reply is held after its first sentence
+        draft.get_by_text("killing 224", exact=False).wait_for(timeout=UI_WAIT_MS)
+        assert answer.count() == 0
+        if check_draft:
+            check_draft(draft)
+    finally:
+        stub.release()
+    answer.wait_for(timeout=UI_WAIT_MS)
     draft.wait_for(state="detached")  # the checked answer replaces the draft
     return answer
 
 
-def test_llm_answer_streams_then_shows_checked_answer(server, page):
+def test_llm_answer_streams_then_shows_checked_answer(server, ollama, page):
     page.goto(server.url)
-    answer = ask_streamed(page, SINAI)
+    answer = ask_streamed(ollama, page, SINAI)
     text = answer.locator(".na-text").inner_text()
     assert "224" in text and "Real Madrid" not in text
     assert answer.locator(".na-text .na-ref").first.inner_text() == "[1]"
@@ -97,13 +104,13 @@ def test_llm_answer_streams_then_shows_checked_answer(server, page):
     assert not page.errors
 
 
-def test_markup_in_an_unverified_claim_is_text(server, page):
+def test_markup_in_an_unverified_claim_is_text(server, ollama, page):
     def draft_shows_markup_as_text(draft):
         assert MARKUP in draft.inner_text()
         assert draft.locator("img").count() == 0
 
     page.goto(server.url)
-    answer = ask_streamed(page, MARKUP_QUESTION, check_draft=draft_shows_markup_as_text)
+    answer = ask_streamed(ollama, page, MARKUP_QUESTION, check_draft=draft_shows_markup_as_text)
     text = answer.locator(".na-text").inner_text()
     assert "224" in text and "Witnesses" not in text
     claims = answer.locator(".na-unverified li").all_inner_texts()
@@ -113,9 +120,9 @@ def test_markup_in_an_unverified_claim_is_text(server, page):
     assert not page.dialogs and not page.errors
 
 
-def test_widget_streams_too(server, page):
+def test_widget_streams_too(server, ollama, page):
     page.goto(f"{server.url}/widget/")
-    answer = ask_streamed(page, SINAI)
+    answer = ask_streamed(ollama, page, SINAI)
     assert "224" in answer.locator(".na-text").inner_text()
     assert answer.locator(".na-unverified li").all_inner_texts() == [INVENTED]
     assert answer.locator(".na-notice").is_visible()
@@ -133,7 +140,7 @@ def test_llm_down_shows_extractive_answer_with_notice(server_llm_down, page):
     page.locator("#question textarea").fill(SINAI)
     page.locator("#ask").click()
     answer = page.locator("#chat").locator(".na-answer, .na-note, .na-error").first
-    answer.wait_for(timeout=30_000)
+    answer.wait_for(timeout=UI_WAIT_MS)
     assert "224" in answer.locator(".na-text").inner_text()
     assert answer.locator(".na-ref").first.inner_text() == "[1]"
     notice = answer.locator(".na-notice")

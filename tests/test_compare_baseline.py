@@ -1,4 +1,8 @@
-"""Ours against the plain llama-index pipeline (bench/compare_baseline.py) on a slice of the seed set."""
+"""Ours against the plain llama-index pipeline (bench/compare_baseline.py) on a slice of the seed set.
+
+The baseline gets the abstention ours has too: a similarity threshold calibrated the same way
+("auto": just under the lowest top similarity of the answerable questions). Without one it never
+abstains, and "ours abstains better" would hold by construction."""
 
 from __future__ import annotations
 
@@ -16,10 +20,11 @@ def test_ours_beats_the_plain_llama_index_pipeline_on_a_slice(tmp_path):
     picked = answerable[::3] + [c for c in cases if c.abstain][:4]
     assistant = Assistant(store_dir=tmp_path / "ours", settings=Settings.from_env(env={}))
     assistant.ingest([SEED])
-    result = compare(picked, assistant, tmp_path)
+    result = compare(picked, assistant, tmp_path, baseline_threshold="auto")
     base, ours = result.baseline.metrics, result.ours.metrics
-    assert base["citation_validity"] == 1.0 and ours["citation_validity"] == 1.0
-    assert base["abstain_recall"] == 0.0  # the plain pipeline never abstains
+    assert "similarity threshold" in result.baseline_abstention
     assert ours["answer_accuracy"] > base["answer_accuracy"], result.table()
-    assert ours["abstain_f1"] > base["abstain_f1"], result.table()
+    assert ours["evidence_hit@1"] > base["evidence_hit@1"], result.table()
+    # a calibrated threshold abstains on this slice as often and as well as ours: no worse
+    assert ours["abstain_f1"] >= base["abstain_f1"] > 0, result.table()
     assert "verdict:" in result.table()

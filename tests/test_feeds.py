@@ -337,7 +337,8 @@ def test_http_api_web_ui_and_scheduler_syncing_while_answering(site, two_apps):
         # a new story: the schedulers pick it up while the app keeps answering
         site.publish("/feed.xml", "Harbour Times", items)
         tram = site.url("/news/tram.html")
-        answered, deadline = 0, time.monotonic() + 90
+        # the wait ends as soon as the story is in; the deadline is far above the work, for busy machines
+        answered, deadline = 0, time.monotonic() + 300
         while time.monotonic() < deadline:
             asked = client.post("/api/ask", json={"question": "How many stops will the harbour bridge have?"})
             assert asked.status_code == 200, asked.text
@@ -345,7 +346,7 @@ def test_http_api_web_ui_and_scheduler_syncing_while_answering(site, two_apps):
             if tram in {a["url"] for a in client.get("/api/articles").json()}:
                 break
         else:
-            pytest.fail("no sync within 90 s:\n" + two_apps[0].log()[-3000:])
+            pytest.fail("no sync within 300 s:\n" + two_apps[0].log()[-3000:])
         assert answered >= 1
 
         # the web UI's paste-a-URL box (the same event the Fetch button sends)
@@ -377,7 +378,7 @@ def test_two_app_processes_do_not_ingest_one_entry_twice(site, two_apps, chroma_
     site.publish("/busy.xml", "Harbour Times", many, delay=1.0)  # each page takes a second
     settings = Settings.from_env(env=PRIVATE_OK, chroma_url=chroma_url, collection_prefix="feedapps")
     Assistant(store_dir=tmp_path, settings=settings).feeds_add(site.url("/busy.xml"), sync=False)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # far above the work; the loop ends once the feed is in
     with api(two_apps[1]) as client:
         while time.monotonic() < deadline:
             state = next(f for f in client.get("/api/sources").json() if f["url"] == site.url("/busy.xml"))
@@ -385,7 +386,7 @@ def test_two_app_processes_do_not_ingest_one_entry_twice(site, two_apps, chroma_
                 break
             time.sleep(0.5)
         else:
-            pytest.fail(f"the feed was not synced within 120 s: {state}")
+            pytest.fail(f"the feed was not synced within 300 s: {state}")
         time.sleep(3)  # a few more sync rounds of both processes
         pages = [site.hits[f"/news/{s.slug}.html"] for s in many]
         assert pages == [1] * len(many)  # every entry fetched (and ingested) by one process only

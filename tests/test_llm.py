@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import pytest
 
@@ -51,12 +50,25 @@ def llama_server(tmp_path_factory):
     server.stop()
 
 
+# The LLM's deadlines sit far above the work: on a busy machine the tiny model may take tens of
+# seconds for its first token, and a deadline that fires turns the LLM answer a test checks into
+# the extractive fallback. The deadlines themselves are tested on a server the test controls
+# (test_hanging_server_times_out), asserting which deadline fired, not how long it took.
+PATIENT = {"llm_first_token_timeout": 600.0, "llm_timeout": 600.0}
+
+
 def make(store_dir, **overrides) -> Assistant:
-    return Assistant(store_dir=store_dir, settings=Settings.from_env(env={}, **overrides))
+    settings = Settings.from_env(env={}, **{**PATIENT, **overrides})
+    return Assistant(store_dir=store_dir, settings=settings)
 
 
 def openai_settings(server: LlamaServer) -> dict:
-    return {"llm": "openai", "llm_model": "gemma-3-270m", "llm_base_url": server.url, "llm_temperature": 0.0}
+    return {
+        "llm": "openai",
+        "llm_model": "gemma-3-270m",
+        "llm_base_url": server.url,
+        "llm_temperature": 0.0,
+    }
 
 
 def assert_checked(assistant: Assistant, answer: Answer) -> None:
@@ -148,17 +160,20 @@ def test_a_model_that_obeys_an_injection_is_not_shown(store_dir, ollama):
 
 
 def test_unreachable_server_falls_back_fast(store_dir):
+    """A refused connection is a fallback at once, not after a deadline or retries: with the
+    deadlines at 600 s, the notice says "unavailable" (a deadline would say "did not answer in
+    time"), whatever the machine's speed."""
     dead = f"http://127.0.0.1:{free_port()}/v1"
     assistant = make(store_dir, llm="openai", llm_model="m", llm_base_url=dead)
-    started = time.monotonic()
     answer = assistant.ask(SINAI)
-    assert time.monotonic() - started < 10
     assert answer.mode == "extractive" and "224" in answer.text
     assert answer.notice.startswith("The language model is unavailable right now;")
 
 
-def test_hanging_server_times_out(store_dir):
-    """A server that accepts the connection and never answers: the first-token deadline holds."""
+def test_hanging_server_times_out(store_dir, caplog):
+    """A server that accepts the connection and never answers: the first-token deadline holds.
+    The whole-answer deadline and the client's timeout are 600 s, so only the first-token one
+    (1.5 s) can end the wait, and the log says it was that one."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -166,10 +181,10 @@ def test_hanging_server_times_out(store_dir):
     threading.Thread(target=lambda: held.append(listener.accept()), daemon=True).start()
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
     assistant = make(store_dir, llm="openai", llm_model="m", llm_base_url=url, llm_first_token_timeout=1.5)
-    started = time.monotonic()
-    answer = assistant.ask(SINAI)
-    assert time.monotonic() - started < 6
+    with caplog.at_level("WARNING", logger="assistant"):
+        answer = assistant.ask(SINAI)
     assert answer.mode == "extractive" and "224" in answer.text and "did not answer in time" in answer.notice
+    assert "waited 1.5 s for its first word" in caplog.text, caplog.text
     listener.close()
 
 

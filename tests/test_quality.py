@@ -1,10 +1,10 @@
 """Answer quality on the question sets must not fall below what was measured.
 
 Seed set, measured 2026-11-26 (assistant eval tests/data/seed_qa.jsonl, on a store of the seed
-article): accuracy 0.854, evidence hit@1 0.805, citation validity 1.00, abstention precision 0.90
+article): accuracy 0.854, evidence hit@1 0.805, abstention precision 0.90
 and recall 0.64. Wikinews set (38 answerable, 10 not), measured 2026-11-26 on the whole sample
 `make run` indexes (assistant ingest data/articles, then assistant eval tests/data/wikinews_qa.jsonl):
-accuracy 0.921, evidence hit@1 0.816, hit@k 0.921, citation validity 1.00, abstention precision
+accuracy 0.921, evidence hit@1 0.816, hit@k 0.921, abstention precision
 0.80 and recall 0.40 (4 of 10 unanswerable questions; the one false abstention, w01, was a wrong
 answer before the confidence refit; most unanswerable questions on a sample topic still get a
 sentence of that topic). Thresholds sit a little under, so a change that loses a question or two
@@ -17,15 +17,32 @@ import pytest
 
 from assistant.evaluate import evaluate, load_cases
 from assistant.web.ui import SAMPLE_EXAMPLES, example_questions
-from tests.conftest import QA_FILE, SAMPLE_QA_FILE
+from tests.conftest import QA_FILE, SAMPLE_QA_FILE, citation_problems
 
 
+def kept(answers: list, ask):
+    """``ask``, keeping each answer in ``answers``."""
+
+    def keep(case):
+        answers.append(ask(case))
+        return answers[-1]
+
+    return keep
+
+
+# Instead of the eval's citation_validity (which slices the same article text the quote was cut
+# from, so it is 1.0 by construction): no citation dropped from an answer's text, and every quote
+# stands at its offsets in the article text read back from the store (conftest.citation_problems).
+@pytest.mark.both_backends
 def test_seed_question_set_meets_thresholds(seeded):
     cases, _ = load_cases(QA_FILE)
     assert len(cases) >= 40 and sum(c.abstain for c in cases) >= 10
-    report = evaluate(cases, lambda c: seeded.ask(c.question, history=c.history), seeded.article)
+    answers: list = []
+    ask = kept(answers, lambda c: seeded.ask(c.question, history=c.history))
+    report = evaluate(cases, ask, seeded.article)
     m = report.metrics
-    assert m["citation_validity"] == 1.0
+    assert sum(len(a.citations) for a in answers) >= len(cases) // 2
+    assert citation_problems(seeded, answers) == []
     assert m["answer_accuracy"] >= 0.87, report.table()  # 0.878 before issue 11: no worse
     assert m["evidence_hit@1"] >= 0.75, report.table()
     assert m["abstain_precision"] >= 0.9, report.table()
@@ -35,9 +52,11 @@ def test_seed_question_set_meets_thresholds(seeded):
 def test_wikinews_question_set_meets_thresholds(sample):
     cases, _ = load_cases(SAMPLE_QA_FILE)
     assert len(cases) >= 40 and sum(c.abstain for c in cases) >= 10
-    report = evaluate(cases, lambda c: sample.ask(c.question), sample.article)
+    answers: list = []
+    report = evaluate(cases, kept(answers, lambda c: sample.ask(c.question)), sample.article)
     m = report.metrics
-    assert m["citation_validity"] == 1.0
+    assert sum(len(a.citations) for a in answers) >= len(cases) // 2
+    assert citation_problems(sample, answers) == []
     assert m["answer_accuracy"] >= 0.9, report.table()
     assert m["evidence_hit@1"] >= 0.7, report.table()
     assert m["evidence_hit@k"] >= 0.9, report.table()

