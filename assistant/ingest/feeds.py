@@ -168,9 +168,6 @@ class Sources:
         if not self._feeds.remove(url.strip()):
             raise InputError(f"no feed {url!r} is registered")
 
-    def list(self) -> list[FeedState]:
-        return self._feeds.list()
-
     def sync(self, urls: Iterable[str] | None = None, progress: Progress | None = None) -> IngestReport:
         """Sync the given registered feeds (default: all) once."""
         wanted = list(urls) if urls is not None else None
@@ -394,6 +391,11 @@ class Sources:
             replaces=replaces,
         )
         return doc, f"page not available ({problem}); ingested the feed's text instead"
+
+    # Last in the class: a method named ``list`` shadows the builtin in the annotations of the
+    # methods after it (for a type checker).
+    def list(self) -> list[FeedState]:
+        return self._feeds.list()
 
 
 _NOT_A_FEED = "not a feed (no RSS or Atom found at this URL)"

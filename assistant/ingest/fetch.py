@@ -151,7 +151,7 @@ class Fetcher:
         except (socket.gaierror, UnicodeError) as exc:
             reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
             raise FetchError(f"can't resolve host {target.host!r} (DNS: {reason})") from None
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         for address in addresses:
             if not address_allowed(address, self._allowed):
                 raise FetchError(
