@@ -23,7 +23,8 @@ from assistant.query.batcher import shared_batcher
 from assistant.query.condense import Chat, condense
 from assistant.query.retrieve import Passage
 from assistant.schema import Answer, Article, Citation, Filters, IngestReport
-from assistant.store.corpus import CorpusStore, Integrity
+from assistant.store.corpus import CorpusStore
+from assistant.store.integrity import Integrity
 from assistant.store.keyword import KeywordIndex, keyword_path
 
 if TYPE_CHECKING:

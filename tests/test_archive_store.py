@@ -17,7 +17,7 @@ from assistant.config import Settings
 from assistant.ingest.clean import Cleaned
 from assistant.ingest.pipeline import _Pending
 from assistant.schema import Filters
-from assistant.store.corpus import sentence_id
+from assistant.store.ids import sentence_id
 from assistant.store.keyword import STOPWORDS, KeywordIndex
 from assistant.store.packing import pack_spans, pack_vectors, unpack_spans, unpack_vectors
 from bench.footprint import measure
@@ -49,7 +49,7 @@ def test_stored_sentence_vectors_match_the_model(seeded_embedded):
     assert all(article.text[r.start : r.end] == r.text for r in rows)
     cleaned = Cleaned(article.article_id, article.text, article.title, article.source, None, None, None, None)
     (entry,) = assistant._indexer._entries([_Pending(cleaned, "test", [])])
-    fp32 = np.asarray([s.vector for s in entry.sentences])
+    fp32 = np.concatenate([c.sentence_vectors for c in entry.chunks])
     stored = np.asarray([r.vector for r in rows])
     cosine = np.sum(fp32 * stored, axis=1) / np.linalg.norm(fp32, axis=1) / np.linalg.norm(stored, axis=1)
     assert cosine.min() > 0.99999

@@ -97,7 +97,7 @@ def test_syndicated_copies_are_collapsed(levers):
 def test_a_sentence_copied_in_another_article_is_ranked_once():
     from assistant.query.rank import rank
     from assistant.query.retrieve import Passage
-    from assistant.store.corpus import SentenceRow
+    from assistant.store.records import SentenceRow
 
     text = "About 3,000 families were left homeless, the disaster authority said."
     rows = [

@@ -18,7 +18,7 @@ import httpx
 from assistant import Assistant
 from assistant.config import Settings
 from assistant.store.bulk import FILE_NAME
-from assistant.store.corpus import CRASH_ENV
+from assistant.store.journal import CRASH_ENV
 from tests.conftest import SEED, start_chroma, write_towns
 from tests.webapp import WebApp
 

@@ -19,7 +19,7 @@ import pytest
 from assistant import Assistant
 from assistant.config import Settings
 from assistant.store.bulk import FILE_NAME
-from assistant.store.corpus import CRASH_ENV
+from assistant.store.journal import CRASH_ENV
 from tests.conftest import ROOT, SEED, write_towns
 from tests.webapp import WebApp
 

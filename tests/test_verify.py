@@ -18,7 +18,8 @@ from assistant.ingest.clean import clean
 from assistant.ingest.formats import parse
 from assistant.ingest.sentences import sentence_spans
 from assistant.llm.verify import Verifier, missing_facts, split_claims
-from assistant.store.corpus import SentenceRow, sentence_id
+from assistant.store.ids import sentence_id
+from assistant.store.records import SentenceRow
 from tests.conftest import ROOT, SEED
 
 CLAIMS = ROOT / "tests" / "data" / "claims.jsonl"

@@ -18,13 +18,14 @@ from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.embed import Embedder
-from assistant.ingest.chunk import plan_chunks
+from assistant.ingest.chunk import ChunkPlan, plan_chunks
 from assistant.ingest.clean import Cleaned, clean
 from assistant.ingest.formats import RawDoc, from_record, parse
 from assistant.ingest.read import ReadError, iter_files, read_text
 from assistant.ingest.sentences import sentence_spans
 from assistant.schema import Article, IngestReport
-from assistant.store.corpus import CorpusStore, Entry, SentenceRow, make_chunk_node, sentence_id
+from assistant.store.corpus import CorpusStore
+from assistant.store.records import ChunkRecord, Entry
 
 log = logging.getLogger(__name__)
 
@@ -153,27 +154,27 @@ class Indexer:
             self._store.write(self._entries(batch[i : i + BATCH_ARTICLES]))
 
     def _entries(self, batch: list[_Pending]) -> list[Entry]:
-        """Split, encode (one model pass over the batch's chunks) and assemble store entries."""
-        plans = []
+        """Split, encode (one model pass over the batch's chunks) and assemble store entries:
+        each chunk with its sentences as it was planned and encoded, so the store groups
+        nothing again."""
+        plans: list[list[tuple[ChunkPlan, list[tuple[int, int]]]]] = []
         chunk_texts: list[str] = []
         local_spans: list[list[tuple[int, int]]] = []
         for p in batch:
             text = p.cleaned.text
             spans = sentence_spans(text)
-            chunks = plan_chunks(text, spans, self._settings.chunk_tokens)
-            plans.append((spans, chunks))
-            for plan in chunks:
-                chunk_texts.append(text[plan.span.start : plan.span.end])
-                local_spans.append(
-                    [
-                        (spans[i].start - plan.span.start, spans[i].end - plan.span.start)
-                        for i in plan.sentences
-                    ]
-                )
+            planned = []
+            for plan in plan_chunks(text, spans, self._settings.chunk_tokens):
+                start, end = plan.span.start, plan.span.end
+                members = [(spans[i].start, spans[i].end) for i in plan.sentences]
+                planned.append((plan, members))
+                chunk_texts.append(text[start:end])
+                local_spans.append([(a - start, b - start) for a, b in members])
+            plans.append(planned)
         chunk_vectors, sentence_vectors = self._embedder.chunks_and_sentences(chunk_texts, local_spans)
         entries = []
         at = 0
-        for p, (spans, chunks) in zip(batch, plans, strict=True):
+        for p, planned in zip(batch, plans, strict=True):
             c = p.cleaned
             article = Article(
                 article_id=c.article_id,
@@ -184,28 +185,21 @@ class Indexer:
                 dateline=c.dateline,
                 text=c.text,
                 origin=p.origin,
-                chunks=len(chunks),
+                chunks=len(planned),
                 updated=c.updated,
             )
-            nodes, sentences = [], []
-            for index, plan in enumerate(chunks):
-                members = range(plan.sentences[0], plan.sentences[-1] + 1)
-                span = plan.span
-                nodes.append(
-                    make_chunk_node(article, index, span.start, span.end, members, chunk_vectors[at].tolist())
-                )
-                for i, vector in zip(plan.sentences, sentence_vectors[at], strict=True):
-                    s = spans[i]
-                    sentences.append(
-                        SentenceRow(
-                            sentence_id(c.article_id, i),
-                            c.article_id,
-                            s.start,
-                            s.end,
-                            c.text[s.start : s.end],
-                            vector.tolist(),
-                        )
+            records = []
+            for plan, members in planned:
+                records.append(
+                    ChunkRecord(
+                        start=plan.span.start,
+                        end=plan.span.end,
+                        first=plan.sentences[0],
+                        spans=members,
+                        vector=chunk_vectors[at].tolist(),
+                        sentence_vectors=sentence_vectors[at],
                     )
+                )
                 at += 1
-            entries.append(Entry(article=article, chunks=nodes, sentences=sentences))
+            entries.append(Entry(article=article, chunks=records))
         return entries

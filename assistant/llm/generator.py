@@ -29,7 +29,9 @@ from assistant.llm.verify import Claim, Verifier, split_claims
 from assistant.query.answerer import NOT_COVERED, Answerer, Evidence, cite, clean_question
 from assistant.query.question import stems
 from assistant.schema import Answer, Article, Citation, Filters
-from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id
+from assistant.store.corpus import CorpusStore
+from assistant.store.ids import sentence_id
+from assistant.store.records import SentenceRow
 
 log = logging.getLogger(__name__)
 

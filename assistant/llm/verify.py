@@ -30,7 +30,8 @@ import numpy as np
 from assistant.embed import Embedder
 from assistant.ingest.sentences import sentence_spans
 from assistant.query.question import stems
-from assistant.store.corpus import SentenceRow, sentence_index
+from assistant.store.ids import sentence_index
+from assistant.store.records import SentenceRow
 
 # Cosine between question and claim below which a claim is off the question. Measured with
 # all-MiniLM-L6-v2: claims that answer seed questions score 0.24 to 0.76; an injected instruction

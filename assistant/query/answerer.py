@@ -19,8 +19,10 @@ from assistant.query.question import Question, analyse
 from assistant.query.rank import FEATURES, Candidate, Ranker, load_ranker, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
 from assistant.schema import Answer, Article, Citation, Filters, day_int
-from assistant.store.corpus import CorpusStore, SentenceRow, sentence_id, sentence_index
+from assistant.store.corpus import CorpusStore
+from assistant.store.ids import sentence_id, sentence_index
 from assistant.store.keyword import KeywordIndex
+from assistant.store.records import SentenceRow
 
 log = logging.getLogger(__name__)
 

@@ -56,7 +56,8 @@ import numpy as np
 from assistant.query.dates import mentions
 from assistant.query.question import Question, names_and_numbers, stems
 from assistant.query.retrieve import Passage, recency_share
-from assistant.store.corpus import SentenceRow, sentence_index
+from assistant.store.ids import sentence_index
+from assistant.store.records import SentenceRow
 
 FEATURES = (
     "dense",

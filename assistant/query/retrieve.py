@@ -24,8 +24,9 @@ from datetime import date
 from typing import Any
 
 from assistant.schema import Filters
-from assistant.store.corpus import Chunk, CorpusStore
+from assistant.store.corpus import CorpusStore
 from assistant.store.keyword import KeywordIndex
+from assistant.store.records import Chunk
 
 RRF_K = 60  # the constant from Cormack et al. (2009); dampens the weight of top ranks
 # Two chunks of different articles whose word-trigram sets overlap this much (Jaccard) are copies:

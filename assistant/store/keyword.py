@@ -32,7 +32,8 @@ import Stemmer
 
 from assistant.config import Settings
 from assistant.schema import Filters, day_int
-from assistant.store.corpus import OVERFETCH, Chunk, CorpusStore
+from assistant.store.corpus import OVERFETCH, CorpusStore
+from assistant.store.records import Chunk
 
 log = logging.getLogger(__name__)
 
