@@ -61,6 +61,8 @@ class Journal:
         return str((self._client.get_collection(self._articles.name).metadata or {}).get("revision"))
 
     def bump_revision(self) -> None:
+        """Put a new revision token in the articles' metadata, keeping the rest of it (the
+        identity checked on open) as the store last had it."""
         meta = dict(self._client.get_collection(self._articles.name).metadata or {})
         meta["revision"] = uuid.uuid4().hex
         self._articles.modify(metadata=meta)
