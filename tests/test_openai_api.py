@@ -136,7 +136,7 @@ def test_wrong_token_model_and_the_server_keeps_serving(client, server):
 def test_markdown_from_articles_is_inert():
     """Article text can't add links, images or HTML to a chat client's rendering."""
     from assistant.schema import Answer, Citation
-    from assistant.web.render import answer_markdown
+    from assistant.web.markdown import answer_markdown
 
     quote = "Officials said <img src=x onerror=alert(1)> *all* [3] were safe."
     cite = Citation(

@@ -11,7 +11,7 @@ import pytest
 from assistant.query.answerer import CLOSEST, CONFIDENCE_FEATURES, NOT_COVERED, Answerer
 from assistant.query.question import analyse
 from assistant.query.rank import FEATURES, RANKER_FILE, Ranker, load_ranker, matches_kind
-from assistant.web.render import render_answer
+from assistant.web.chat_html import render_answer
 from bench.fit_ranker import fit_logistic, folds_of
 
 

@@ -37,8 +37,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
 from assistant.web import articles, ask, health, mcp, openai, sources  # noqa: E402
+from assistant.web.chat_html import CSS  # noqa: E402
 from assistant.web.guard import Guard, Served  # noqa: E402
-from assistant.web.render import CSS  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
 
 log = logging.getLogger(__name__)

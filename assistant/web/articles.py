@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.api import Assistant
 from assistant.errors import InputError
 from assistant.web.models import ERRORS
-from assistant.web.ui import check_suffix, ingest_files, sanitize_filename
+from assistant.web.uploads import check_suffix, ingest_files, sanitize_filename
 
 
 def router(assistant: Assistant) -> APIRouter:

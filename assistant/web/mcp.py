@@ -34,8 +34,8 @@ from starlette.routing import Route
 from assistant.api import Assistant
 from assistant.errors import AssistantError
 from assistant.schema import Article, Citation
+from assistant.web.markdown import answer_markdown
 from assistant.web.models import AnswerOut, FiltersIn
-from assistant.web.render import answer_markdown
 
 PATH = "/mcp"
 

@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from assistant.api import Assistant
 from assistant.errors import AssistantError, StoreError
 from assistant.schema import Answer
-from assistant.web.render import answer_markdown
+from assistant.web.markdown import answer_markdown
 
 log = logging.getLogger(__name__)
 

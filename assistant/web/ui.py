@@ -1,7 +1,8 @@
 """The Gradio pages: the full web chat (chat, filters, examples, an Articles tab) and /widget.
 
 Every handler goes through the one ``Assistant`` of the process. Messages in the chat are HTML built
-by ``assistant.web.render`` (article text escaped there); errors show as a friendly line in the chat.
+by ``assistant.web.chat_html``, the Articles tab's by ``library_html`` (article text escaped there);
+errors show as a friendly line in the chat.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -20,21 +22,18 @@ from assistant.api import Assistant
 from assistant.errors import AssistantError, InputError
 from assistant.ingest.read import SUPPORTED_SUFFIXES
 from assistant.schema import Answer, Article, Filters, IngestReport
-from assistant.web.render import (
-    FileResult,
-    article_label,
+from assistant.web.chat_html import (
     render_answer,
-    render_articles,
     render_draft,
     render_error,
-    render_feeds,
-    render_ingest_report,
     render_note,
     render_pending,
     render_question,
 )
+from assistant.web.library_html import render_articles, render_feeds, render_ingest_report
+from assistant.web.present import article_label
 from assistant.web.sources import urls_only
-from assistant.web.uploads import check_suffix, ingest_files, sanitize_filename, uploaded_path
+from assistant.web.uploads import FileResult, check_suffix, ingest_files, sanitize_filename, uploaded_path
 
 log = logging.getLogger(__name__)
 # Shown until the answer (or, in LLM mode, the model's first words) arrives.
@@ -184,8 +183,154 @@ def _sentence(message: str) -> str:
     return message if message.endswith((".", "!", "?")) else message + "."
 
 
-def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.Dropdown | None) -> tuple:
-    """Upload, list and delete. Returns (refresh function, its outputs) for the page's load event."""
+@dataclass
+class ArticlesTab:
+    """The Articles tab (upload, fetch, feeds, list, delete) and its handlers.
+
+    Each handler returns named updates, ``{component: value}``, for the components it changes;
+    every event lists ``outputs`` (all of them), so Gradio leaves the others as they are."""
+
+    assistant: Assistant
+    max_file_mb: float
+    report: gr.HTML
+    feeds: gr.HTML
+    feed_choice: gr.Dropdown
+    listing: gr.HTML
+    chosen: gr.Dropdown
+    status: gr.HTML
+    source: gr.Dropdown | None  # the chat's source filter, whose choices follow the loaded articles
+    upload_folder: Path = field(default_factory=lambda: Path(gr.utils.get_upload_folder()))
+
+    def outputs(self, first: gr.HTML | None = None) -> list:
+        """Every component a handler may update, ``first`` (the event's message) first: it is the
+        result gradio_client's callers read as ``[0]``."""
+        own = [self.report, self.status, self.listing, self.chosen, self.feeds, self.feed_choice]
+        first = first or self.report
+        return [
+            first,
+            *(c for c in own if c is not first),
+            *([self.source] if self.source is not None else []),
+        ]
+
+    # ------------------------------------------------------------------ what the page shows
+
+    def articles_state(self) -> dict:
+        """The loaded articles: the list, the delete choices, the chat's source choices."""
+        articles = self.assistant.articles()
+        state: dict = {
+            self.listing: render_articles(articles),
+            self.chosen: gr.update(choices=_article_choices(self.assistant, articles), value=None),
+        }
+        if self.source is not None:
+            sources = sorted({a.source for a in articles if a.source})
+            state[self.source] = gr.update(choices=[ALL_SOURCES, *sources])
+        return state
+
+    def feeds_state(self) -> dict:
+        feeds = self.assistant.feeds_list()
+        return {
+            self.feeds: render_feeds(f.to_dict() for f in feeds),
+            self.feed_choice: gr.update(choices=[f.url for f in feeds], value=None),
+        }
+
+    def page_state(self) -> dict:
+        """What the page shows of the store: articles, sources, feeds (on page load)."""
+        return {**self.articles_state(), **self.feeds_state()}
+
+    # ------------------------------------------------------------------------------ handlers
+
+    def add_files(self, paths: list[str] | None, progress=gr.Progress()) -> dict:  # noqa: B008 (Gradio's idiom)
+        if not paths:
+            return {self.report: render_note("Choose one or more files first."), **self.articles_state()}
+        workdir = Path(tempfile.mkdtemp(prefix="assistant-upload-"))
+        try:
+            saved: list[tuple[str, Path]] = []
+            early: list[FileResult] = []
+            for raw in paths:
+                result = FileResult(Path(raw).name)
+                try:
+                    path = uploaded_path(raw, self.upload_folder)
+                    check_suffix(path.name)
+                    if path.stat().st_size > self.max_file_mb * 1024 * 1024:
+                        raise InputError(f"{path.name} is larger than the {self.max_file_mb:g} MB limit")
+                except InputError as exc:
+                    result.failed.append(_sentence(str(exc)))
+                    early.append(result)
+                    continue
+                target = workdir / f"{len(saved):03d}-{sanitize_filename(path.name)}"
+                shutil.copyfile(path, target)
+                saved.append((path.name, target))
+
+            def tick(done: int, total: int, name: str) -> None:
+                progress((done, total), desc=f"Adding {name}" if name else "Done", unit="files")
+
+            html = render_ingest_report(early + ingest_files(self.assistant, saved, tick))
+        except Exception:
+            log.exception("adding uploaded files failed")
+            html = render_error("Adding the files failed on our side. Please try again.")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return {self.report: html, **self.articles_state()}
+
+    def add_url(self, url: str | None, follow_feed: bool, progress=gr.Progress()) -> dict:  # noqa: B008
+        url = (url or "").strip()
+        result = FileResult(url)
+        try:
+            if not url:
+                raise InputError("paste the address of a page or a feed first")
+            (url,) = urls_only([url])
+            tick = _ticker(progress, "Fetching articles")
+            if follow_feed:
+                _fill(result, self.assistant.feeds_add(url, progress=tick), url)
+            else:
+                _fill(result, self.assistant.ingest([url], progress=tick), url)
+        except AssistantError as exc:
+            result.failed.append(_sentence(str(exc)))
+        except Exception:
+            log.exception("fetching %s failed", url)
+            result.failed.append("Fetching failed on our side. Please try again.")
+        return {self.report: render_ingest_report([result]), **self.page_state()}
+
+    def sync_now(self, progress=gr.Progress()) -> dict:  # noqa: B008 (Gradio's idiom)
+        result = FileResult("All followed feeds")
+        try:
+            _fill(result, self.assistant.sync(progress=_ticker(progress, "Syncing feeds")), "")
+        except AssistantError as exc:
+            result.failed.append(_sentence(str(exc)))
+        except Exception:
+            log.exception("syncing feeds failed")
+            result.failed.append("Syncing failed on our side. Please try again.")
+        return {self.report: render_ingest_report([result]), **self.page_state()}
+
+    def unfollow(self, url: str | None) -> dict:
+        try:
+            if not url:
+                raise InputError("choose a feed first")
+            self.assistant.feeds_remove(url)
+            message = render_note(f"Stopped following {url}; its articles stay.")
+        except AssistantError as exc:
+            message = render_error(_sentence(str(exc)))
+        return {self.report: message, **self.feeds_state()}
+
+    def delete(self, article_id: str | None) -> dict:
+        if not article_id:
+            return {self.status: render_note("Choose an article to delete."), **self.articles_state()}
+        try:
+            label = next((lbl for lbl, i in _article_choices(self.assistant) if i == article_id), article_id)
+            self.assistant.delete(article_id)
+            message = render_note(f"Deleted {label}.")
+        except AssistantError as exc:
+            message = render_error(_sentence(str(exc)))
+        except Exception:
+            log.exception("deleting %s failed", article_id)
+            message = render_error("Deleting failed on our side. Please try again.")
+        return {self.status: message, **self.articles_state()}
+
+
+def _articles_tab(
+    assistant: Assistant, max_file_mb: float, source_dropdown: gr.Dropdown | None
+) -> ArticlesTab:
+    """Lay out the Articles tab and wire its events; the page's load event uses ``page_state``."""
     gr.Markdown("Add news articles as .txt, .md, .html or .jsonl files (one article per JSON line).")
     upload = gr.File(
         label="Article files",
@@ -220,136 +365,21 @@ def _articles_tab(assistant: Assistant, max_file_mb: float, source_dropdown: gr.
         delete = gr.Button("Delete", variant="stop", elem_id="delete", scale=1, min_width=80)
     status = gr.HTML(elem_id="delete-status")
 
-    def refreshed():
-        articles = assistant.articles()
-        sources = sorted({a.source for a in articles if a.source})
-        return (
-            render_articles(articles),
-            gr.update(choices=_article_choices(assistant, articles), value=None),
-            gr.update(choices=[ALL_SOURCES, *sources]),
-        )
-
-    def feeds_refreshed():
-        feeds = assistant.feeds_list()
-        choices = [f.url for f in feeds]
-        return render_feeds(f.to_dict() for f in feeds), gr.update(choices=choices, value=None)
-
-    def ticker(progress: gr.Progress, what: str) -> Callable[[int, int], None]:
-        return lambda done, total: progress((done, total), desc=what, unit="entries")
-
-    def add_url(url: str | None, follow_feed: bool, progress=gr.Progress()):  # noqa: B008 (Gradio's idiom)
-        url = (url or "").strip()
-        result = FileResult(url)
-        try:
-            if not url:
-                raise InputError("paste the address of a page or a feed first")
-            (url,) = urls_only([url])
-            if follow_feed:
-                _fill(result, assistant.feeds_add(url, progress=ticker(progress, "Fetching articles")), url)
-            else:
-                _fill(result, assistant.ingest([url], progress=ticker(progress, "Fetching articles")), url)
-        except AssistantError as exc:
-            result.failed.append(_sentence(str(exc)))
-        except Exception:
-            log.exception("fetching %s failed", url)
-            result.failed.append("Fetching failed on our side. Please try again.")
-        return (render_ingest_report([result]), *page_state())
-
-    def sync_now(progress=gr.Progress()):  # noqa: B008 (Gradio's idiom)
-        result = FileResult("All followed feeds")
-        try:
-            _fill(result, assistant.sync(progress=ticker(progress, "Syncing feeds")), "")
-        except AssistantError as exc:
-            result.failed.append(_sentence(str(exc)))
-        except Exception:
-            log.exception("syncing feeds failed")
-            result.failed.append("Syncing failed on our side. Please try again.")
-        return (render_ingest_report([result]), *page_state())
-
-    def unfollow_feed(url: str | None):
-        try:
-            if not url:
-                raise InputError("choose a feed first")
-            assistant.feeds_remove(url)
-            message = render_note(f"Stopped following {url}; its articles stay.")
-        except AssistantError as exc:
-            message = render_error(_sentence(str(exc)))
-        return (message, *feeds_refreshed())
-
-    upload_folder = Path(gr.utils.get_upload_folder())
-
-    def add_files(paths: list[str] | None, progress=gr.Progress()):  # noqa: B008 (Gradio's idiom)
-        if not paths:
-            return (render_note("Choose one or more files first."), *refreshed())
-        workdir = Path(tempfile.mkdtemp(prefix="assistant-upload-"))
-        try:
-            saved: list[tuple[str, Path]] = []
-            early: list[FileResult] = []
-            for raw in paths:
-                result = FileResult(Path(raw).name)
-                try:
-                    path = uploaded_path(raw, upload_folder)
-                    check_suffix(path.name)
-                    if path.stat().st_size > max_file_mb * 1024 * 1024:
-                        raise InputError(f"{path.name} is larger than the {max_file_mb:g} MB limit")
-                except InputError as exc:
-                    result.failed.append(_sentence(str(exc)))
-                    early.append(result)
-                    continue
-                target = workdir / f"{len(saved):03d}-{sanitize_filename(path.name)}"
-                shutil.copyfile(path, target)
-                saved.append((path.name, target))
-
-            def tick(done: int, total: int, name: str) -> None:
-                progress((done, total), desc=f"Adding {name}" if name else "Done", unit="files")
-
-            results = early + ingest_files(assistant, saved, tick)
-            html = render_ingest_report(results)
-        except Exception:
-            log.exception("adding uploaded files failed")
-            html = render_error("Adding the files failed on our side. Please try again.")
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        return (html, *refreshed())
-
-    def delete_article(article_id: str | None):
-        if not article_id:
-            return (render_note("Choose an article to delete."), *refreshed())
-        try:
-            label = next((lbl for lbl, i in _article_choices(assistant) if i == article_id), article_id)
-            assistant.delete(article_id)
-            message = render_note(f"Deleted {label}.")
-        except AssistantError as exc:
-            message = render_error(_sentence(str(exc)))
-        except Exception:
-            log.exception("deleting %s failed", article_id)
-            message = render_error("Deleting failed on our side. Please try again.")
-        return (message, *refreshed())
-
-    extra = [source_dropdown] if source_dropdown is not None else []
-    add.click(
-        lambda *a: add_files(*a)[: 3 + len(extra)],
-        [upload],
-        [report, listing, chosen, *extra],
-        api_name="add_articles",
+    tab = ArticlesTab(
+        assistant, max_file_mb, report, feeds_html, feed_choice, listing, chosen, status, source_dropdown
     )
-    delete.click(
-        lambda i: delete_article(i)[: 3 + len(extra)],
-        [chosen],
-        [status, listing, chosen, *extra],
-        api_name="delete_article",
-    )
+    outputs = tab.outputs()
+    add.click(tab.add_files, [upload], outputs, api_name="add_articles")
+    delete.click(tab.delete, [chosen], tab.outputs(status), api_name="delete_article")
+    fetch.click(tab.add_url, [url_box, follow], outputs, api_name="add_source")
+    url_box.submit(tab.add_url, [url_box, follow], outputs, api_name=False)
+    sync.click(tab.sync_now, None, outputs, api_name="sync_feeds")
+    unfollow.click(tab.unfollow, [feed_choice], outputs, api_name="unfollow_feed")
+    return tab
 
-    def page_state() -> tuple:
-        """What the page shows of the store: articles, sources, feeds."""
-        return (*refreshed()[: 2 + len(extra)], *feeds_refreshed())
 
-    listed = [report, listing, chosen, *extra, feeds_html, feed_choice]
-    fetch.click(add_url, [url_box, follow], listed, api_name="add_source")
-    url_box.submit(add_url, [url_box, follow], listed, api_name=False)
-    sync.click(sync_now, None, listed, api_name="sync_feeds")
-    unfollow.click(unfollow_feed, [feed_choice], [report, feeds_html, feed_choice], api_name="unfollow_feed")
-    return page_state, listed[1:]
+def _ticker(progress: gr.Progress, what: str) -> Callable[[int, int], None]:
+    return lambda done, total: progress((done, total), desc=what, unit="entries")
 
 
 def _feed_choices(assistant: Assistant) -> list[str]:
@@ -384,9 +414,9 @@ def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
             with gr.Tab("Chat", id="chat-tab"):
                 source = _chat_section(assistant, compact=False)
             with gr.Tab("Articles", id="articles-tab", elem_id="articles-tab"):
-                refresh, outputs = _articles_tab(assistant, max_file_mb, source)
+                tab = _articles_tab(assistant, max_file_mb, source)
         # what is loaded may have changed since the page was built (other users, the API)
-        demo.load(refresh, None, outputs, api_name=False, show_progress="hidden")
+        demo.load(tab.page_state, None, tab.outputs(), api_name=False, show_progress="hidden")
     demo.queue(default_concurrency_limit=8)
     return demo
 

@@ -1,18 +1,50 @@
 """Uploaded article files, shared by the HTTP API (web/articles.py) and the web chat (web/ui.py):
-safe names, supported types, the upload-folder check, and ingesting one file at a time."""
+safe names, supported types, the upload-folder check, ingesting one file at a time, and the record
+of what adding one file (or URL) did (``FileResult``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.api import Assistant
 from assistant.errors import AssistantError, InputError
 from assistant.ingest.read import SUPPORTED_SUFFIXES
-from assistant.web.render import FileResult
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class FileResult:
+    """What adding one uploaded file did."""
+
+    file: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # reasons
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.failed and not (self.added or self.updated or self.skipped):
+            return "failed"
+        if self.added or self.updated:
+            return "added"
+        return "skipped" if self.skipped else "failed"
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "status": self.status,
+            "added": self.added,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "notes": self.notes,
+        }
 
 
 def sanitize_filename(name: str) -> str:
