@@ -37,7 +37,8 @@ QUESTION = "How many people were killed in the Mecca crane collapse?"
 ENTRY = "import sys; from assistant.cli import main; sys.exit(main())"
 
 # Run in a fresh process: the real Assistant() and ask(), with the steps of the start wrapped in
-# timers where assistant.api calls them (the names exist in every version this bench compares).
+# timers where assistant.api calls them (the names exist in every version this bench compares;
+# OpenVINO's load in assistant/embed/openvino_backend.py, before that in assistant/embed_onnx.py).
 STAGES = """
 import json, sys, time
 marks, started = {}, time.perf_counter()
@@ -61,8 +62,11 @@ api.load_embedder = timed("encoder load", api.load_embedder)
 api.CorpusStore = timed("store open", api.CorpusStore)
 api.KeywordIndex = timed("keyword index open", api.KeywordIndex)
 if settings.embed_backend == "openvino":
-    import assistant.embed_onnx as embed_onnx
-    embed_onnx.openvino_forward = timed("  of which OpenVINO load", embed_onnx.openvino_forward)
+    try:
+        import assistant.embed.openvino_backend as openvino_backend
+    except ImportError:  # a checkout from before assistant/embed/ (its embed_onnx.py)
+        import assistant.embed_onnx as openvino_backend
+    openvino_backend.openvino_forward = timed("  of which OpenVINO load", openvino_backend.openvino_forward)
 at = time.perf_counter()
 assistant = api.Assistant(settings=settings, read_only=True)
 inside = ("encoder load", "store open", "keyword index open")

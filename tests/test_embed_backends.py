@@ -1,7 +1,6 @@
-"""Encoder backends (assistant/embed.py, assistant/embed_onnx.py): the real model exported to ONNX
-in a temporary cache, its vectors against torch's, OpenVINO's compiled-model cache, the store's
-backend check, and a query process that imports neither torch nor what only ingestion, the LLM
-mode or the web app use."""
+"""Encoder backends (assistant/embed/): the real model exported to ONNX in a temporary cache, its
+vectors against torch's, OpenVINO's compiled-model cache, the store's backend check, and a query
+process that imports neither torch nor what only ingestion, the LLM mode or the web app use."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ import pytest
 from assistant import Assistant
 from assistant.config import Settings
 from assistant.embed import Embedder, load_embedder, resolve_model
-from assistant.embed_onnx import exported_model
+from assistant.embed.export import exported_model
 from assistant.errors import AssistantError, StoreVersionError
 from tests.conftest import ROOT, SEED
 

@@ -2,7 +2,7 @@
 
 - the order docs/architecture.md draws: a module of ``assistant/`` imports only its own layer and
   the layers below it (LAYERS): ``app.py, cli.py, web/ -> api.py -> llm/ -> query/, ingest/ ->
-  store/, embed -> config.py, schema.py, errors.py``, with ``evaluate.py`` beside the facade (it
+  store/, embed/ -> config.py, schema.py, errors.py``, with ``evaluate.py`` beside the facade (it
   opens a copy of a store through it, lazily, for the removed-evidence cases);
 - no import cycle between modules;
 - the runtime dependencies (``[project] dependencies``) are what the product (``assistant/`` and
@@ -34,11 +34,9 @@ LAYERS = [
     {"assistant.api", "assistant", "assistant.evaluate"},
     {"assistant.llm"},
     {"assistant.query", "assistant.ingest", "assistant.reader"},  # reader: the answer model query uses
-    {"assistant.store", "assistant.embed", "assistant.embed_onnx"},
+    {"assistant.store", "assistant.embed"},
     {"assistant.config", "assistant.schema", "assistant.errors"},
 ]
-# The one cycle issue 21 (item 3, the encoder as a package) removes; gone, this set is empty.
-KNOWN_CYCLES = {frozenset({"assistant.embed", "assistant.embed_onnx"})}
 
 # Declared runtime dependencies that assistant/ does not import by name, and why they are needed.
 NOT_IMPORTED = {
@@ -159,7 +157,7 @@ def test_no_import_cycles():
     # a package's __init__ importing its own modules (and they importing each other) is no cycle
     # the product sees; the facade's re-exports neither
     cycles = {c for c in cycles if not any(m == "assistant" for m in c)}
-    assert cycles <= KNOWN_CYCLES, [sorted(c) for c in cycles - KNOWN_CYCLES]
+    assert not cycles, [sorted(c) for c in cycles]
 
 
 def _dist(requirement: str) -> str:

