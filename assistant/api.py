@@ -28,8 +28,13 @@ from assistant.store.integrity import Integrity
 from assistant.store.keyword import KeywordIndex, keyword_path
 
 if TYPE_CHECKING:
+    from llama_index.core.tools import FunctionTool
+
     from assistant.ingest.feeds import Scheduler, Sources
     from assistant.ingest.pipeline import Indexer, Progress
+    from assistant.llamaindex.chat_engine import NewsChatEngine
+    from assistant.llamaindex.query_engine import NewsQueryEngine
+    from assistant.llamaindex.retriever import NewsRetriever
     from assistant.llm.generator import Generator
     from assistant.store.feeds import FeedState
 
@@ -223,6 +228,51 @@ class Assistant:
     def chat(self) -> Chat:
         """A conversation: ``chat.ask`` keeps the history so follow-ups work."""
         return Chat(self.stream)
+
+    # ----- llama-index: assistant/llamaindex/ (imported here on first use; see docs/integrations.md)
+    def as_retriever(
+        self, top_k: int | None = None, filters: Filters | None = None, as_of: date | None = None
+    ) -> NewsRetriever:
+        """A llama-index retriever of the passages ``search`` finds (asked on ``as_of``): nodes
+        whose text stands verbatim at their ``start``/``end`` in the stored article."""
+        from assistant.llamaindex.retriever import NewsRetriever
+
+        def search(query: str) -> list[Citation]:
+            text = clean_question(query, self.settings.max_question_chars)
+            found = self._answerer.gather(text, top_k, filters, as_of)
+            return [] if isinstance(found, Answer) else self._answerer.passage_citations(found)
+
+        return NewsRetriever(search)
+
+    def as_query_engine(
+        self,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+        streaming: bool = False,
+    ) -> NewsQueryEngine:
+        """A llama-index query engine: ``ask``'s answer as a Response (citations as
+        ``source_nodes``, ``metadata`` with confidence and abstained)."""
+        from assistant.llamaindex.query_engine import NewsQueryEngine
+
+        return NewsQueryEngine(self, top_k, filters, as_of, streaming)
+
+    def as_chat_engine(
+        self, top_k: int | None = None, filters: Filters | None = None, as_of: date | None = None
+    ) -> NewsChatEngine:
+        """A llama-index chat engine: ``chat`` with follow-ups made standalone."""
+        from assistant.llamaindex.chat_engine import NewsChatEngine
+
+        return NewsChatEngine(self.as_query_engine(top_k, filters, as_of))
+
+    def as_tool(
+        self, top_k: int | None = None, filters: Filters | None = None, as_of: date | None = None
+    ) -> FunctionTool:
+        """A tool for llama-index agents (``news_assistant``); its description says when it
+        abstains (assistant/llamaindex/tool.py)."""
+        from assistant.llamaindex.tool import news_tool
+
+        return news_tool(self.as_query_engine(top_k, filters, as_of))
 
     def article(self, article_id: str) -> Article:
         found = self._store.get([article_id])
