@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,7 @@ class NewsQueryEngine(BaseQueryEngine):
         return response
 
     async def astream(self, question: str, history: list[str] | None = None) -> CheckedAsyncStreamingResponse:
+        """``stream`` for an event loop: the Assistant's stream is read in worker threads."""
         response = CheckedAsyncStreamingResponse(response_gen=_nothing())
         response.stream = await asyncio.to_thread(
             CheckedStream, self.items(question, history), response.finish
@@ -86,7 +88,7 @@ class NewsQueryEngine(BaseQueryEngine):
         response.response_gen = response.stream.adeltas()
         return response
 
-    def items(self, question: str, history: list[str] | None = None) -> Any:
+    def items(self, question: str, history: list[str] | None = None) -> Iterator[str | Answer]:
         """``Assistant.stream`` of ``question`` after ``history``, with the engine's settings."""
         return self._assistant.stream(question, self._top_k, self._filters, history or (), self._as_of)
 
