@@ -40,7 +40,9 @@ def _fail(exc: Exception, unexpected: bool = False) -> int:
 def _assistant(args: argparse.Namespace, read_only: bool = False):
     """Commands that only read open the store read-only, so they work while another process (the
     web app, an ingest) is the embedded store's writer; commands that write wait for that writer."""
-    from assistant.api import Assistant  # heavy (loads torch); imported only when needed
+    # Imported here, on a command's first need: assistant.api loads Chroma, and Assistant() the
+    # encoder's runtime (OpenVINO by default), which --help and a mistyped command never wait for.
+    from assistant.api import Assistant
 
     return Assistant(store_dir=args.store, read_only=read_only)
 

@@ -139,8 +139,8 @@ def test_another_process_catches_up_through_the_server(chroma_url, tmp_path, cap
 
 def test_footprint_per_article_stays_small(tmp_path):
     """24 Wikinews articles: the store (vectors, texts, metadata, keyword index) stays under a bound
-    per article; before issue 12 it was ~460 KB on real news. With texts and sentence vectors
-    inside Chroma these took 214 KB per article, in the bulk file beside it 83."""
+    per article: 83 KB with texts and sentence vectors in the bulk file beside Chroma, against 214
+    with them inside it (docs/scaling.md, "Store size")."""
     store = tmp_path / "store"
     assistant = Assistant(store_dir=store, settings=Settings.from_env(env={}))
     assistant.ingest([WIKINEWS])

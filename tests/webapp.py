@@ -2,7 +2,7 @@
 
 The store is a temp folder holding the seed article (or ``articles``: the sample folder), or ``store``,
 a given folder served as it is. An embedded store is ingested once per test session (by
-``assistant ingest``, as before) and copied for each app: the copy is that store, byte for byte.
+``assistant ingest``) and copied for each app: the copy is that store, byte for byte.
 ``WebApp.start`` waits for /healthz; ``stop`` ends the subprocess (by its own pid) and removes
 the temp store.
 """

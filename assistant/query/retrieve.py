@@ -7,8 +7,9 @@ drops the question vector this module computes once and the sentence ranker reus
 News is read as of a day (``as_of``, default today): a chunk published shortly before it gets a
 fusion bonus that fades with its age (``recency``), since a question about the news is about recent
 events far more often than not. On the dev set (realnews-dev, questions asked on the day of their
-quiz) it lifted evidence recall at k = 8 from 0.756 to 0.86 (0.849 leave-one-week-out); an archive
-older than a few months is unaffected, since every chunk's bonus is then near zero.
+quiz) evidence recall at k = 8 is 0.86 with it (0.849 leave-one-week-out; docs/architecture.md,
+"Recency"); an archive older than a few months is ranked as without it, since every chunk's bonus
+is then near zero.
 
 Near-duplicate chunks of different articles (a syndicated story published by two sources with
 small edits) are collapsed to the best-ranked copy, so copies don't fill the top k and an answer

@@ -15,9 +15,9 @@ Two homes, chosen by mode (``open_bulk``):
 - a Chroma server keeps them in its own records (``ChromaBulk``): a file on one host is not shared
   by the processes of other hosts that write and read through the server. Article texts are the
   article records' documents, sentences base64 in chunk metadata (``_ss``, ``_sv``), and chunk
-  records keep their own text as their document too: slicing it from the article's text fetched
-  whole articles over the network, one more call per read, and took ask p50 on a server from
-  30-34 to 38-49 ms (149 dev articles); with the documents, 30-37 against 31-41 ms before.
+  records keep their own text as their document too: slicing it from the article's text fetches
+  whole articles over the network, one more call per read: ask p50 on a server 38-49 ms that way,
+  30-37 with the documents (149 dev articles; docs/scaling.md, "Store size").
 
 The file is primary data, not a cache: ``CorpusStore`` writes it inside its journaled write (after
 the chunks of the articles are removed, before their records are added), removes it with them, and
