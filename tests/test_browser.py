@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -67,48 +68,156 @@ def ask(page, question: str, scope=None):
     return answer
 
 
-def test_sinai_answer_shows_224_with_citation(server, page):
+# (color scheme, viewport): the reader's and the chat's tests run in each
+VIEWS = {
+    "light-desktop": ("light", {"width": 1280, "height": 900}),
+    "dark-desktop": ("dark", {"width": 1280, "height": 900}),
+    "light-phone": ("light", {"width": 390, "height": 844}),
+    "dark-phone": ("dark", {"width": 390, "height": 844}),
+}
+# WCAG contrast of an element's text on its own background (computed colours, opaque ones)
+CONTRAST_JS = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const style = getComputedStyle(el);
+  const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
+@pytest.fixture(params=list(VIEWS))
+def view(browser, request):
+    """A page in one of VIEWS (the colour scheme the browser reports, and its size)."""
+    scheme, viewport = VIEWS[request.param]
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.scheme = scheme
+    yield page
+    context.close()
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?…])\s+", text) if len(s.strip()) > 15]
+
+
+def test_sinai_answer_says_each_thing_once(server, page):
     page.goto(server.url)
     answer = ask(page, SINAI)
     assert "224" in answer.locator(".na-text").inner_text()
     assert answer.locator(".na-ref").first.inner_text() == "[1]"
-    source = answer.locator(".na-source").first
-    assert "Dawn" in source.locator(".na-title").inner_text()
-    assert "18 Nov 2015" in source.inner_text()
-    assert "killing 224 people" in source.locator(".na-quote").inner_text()
-    # expanding shows the quote highlighted inside its paragraph
-    assert not source.locator(".na-context").is_visible()
-    source.locator("summary").click()
-    mark = source.locator(".na-context mark")
-    mark.wait_for(state="visible")
-    assert "224" in mark.inner_text()
-    assert "Putin vowed" in source.locator(".na-context").inner_text()
+    card = answer.locator(".na-source").first
+    assert "Dawn" in card.locator(".na-title").inner_text() and "18 Nov 2015" in card.inner_text()
+    # the card: the sentences around the quote (not the quote's one-sentence paragraph again), the
+    # quote marked there by its number and first words
+    context = card.locator(".na-context").inner_text()
+    assert "Still reeling from the Paris carnage" in context and "Putin vowed" in context
+    assert card.locator(".na-context mark").inner_text().startswith("[1] In Moscow")
+    said = sentences(answer.inner_text())
+    assert said and len(said) == len(set(said)), said
     assert not page.errors
 
 
-def test_first_screen_on_the_sample_says_what_to_try(page):
+def test_a_citation_opens_the_reader_at_its_quote(server, view):
+    """[1] opens the article in the reader, scrolled to the quote, highlighted at the citation's
+    offsets (the highlighted text is the citation's quote); readable in light and dark, and at
+    phone size; the card opens it too."""
+    page = view
+    page.goto(f"{server.url}/?__theme={page.scheme}")
+    answer = ask(page, SINAI)
+    (cited,) = httpx.post(f"{server.url}/api/ask", json={"question": SINAI}, timeout=60).json()["citations"]
+    mark = answer.locator(".na-context mark")
+    assert mark.evaluate(CONTRAST_JS) >= 4.5  # the highlight in the chat, in this scheme
+    with page.context.expect_page() as opened:
+        answer.locator("a.na-ref").first.click()
+    reader = opened.value
+    reader.wait_for_load_state()
+    assert reader.url.endswith(f"/articles/{cited['article_id']}#q={cited['start']}-{cited['end']}")
+    current = reader.locator("mark.q-current")
+    expect(current).to_have_text(cited["quote"])
+    assert reader.locator("h1").inner_text() == "Dawn · 18 Nov 2015"
+    box, height = current.bounding_box(), reader.viewport_size["height"]
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= height  # scrolled to it
+    assert current.evaluate(CONTRAST_JS) >= 4.5
+    assert reader.locator("body").evaluate(CONTRAST_JS) >= 7
+    # nothing wider than the screen (a phone scrolls down, never sideways)
+    assert reader.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    reader.close()
+    with page.context.expect_page() as opened:
+        # anywhere on the card: the headline link covers it (so the click lands on that link)
+        answer.locator(".na-context").first.click(force=True)
+    assert f"/articles/{cited['article_id']}#q=" in opened.value.url
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not page.errors
+
+
+def test_the_reader_highlights_every_quote_of_the_hash(server, page):
+    (article,) = httpx.get(f"{server.url}/api/articles").json()
+    text = httpx.get(f"{server.url}/api/articles/{article['article_id']}").json()["text"]
+    first, second = "killing 224 people", "Raqqa for a second day"
+    a, b = text.index(first), text.index(second)
+    page.goto(f"{server.url}/articles/{article['article_id']}#q={b}-{b + len(second)},{a}-{a + len(first)}")
+    expect(page.locator("mark.q")).to_have_text([first, second])  # in text order
+    expect(page.locator("mark.q-current")).to_have_text(second)  # the first of the hash
+    page.evaluate(f"location.hash = 'q={a}-{a + len(first)}'")
+    expect(page.locator("mark.q")).to_have_text([first])
+    assert not page.errors
+
+
+def test_copy_gives_plain_text(server, browser):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        answer = ask(page, SINAI)
+        answer.locator("button.na-copy").click()
+        expect(answer.locator("button.na-copy")).to_have_text("Copied")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert "<" not in copied and "class=" not in copied, copied
+        said, _, sources = copied.partition("\n\nSources:\n")
+        assert "killing 224 people. [1]" in said
+        assert sources.startswith("[1] Dawn — 18 Nov 2015"), copied
+    finally:
+        context.close()
+
+
+def test_first_screen_on_the_sample_says_what_to_try(browser):
+    """At 1280x900 the examples show in the empty chat, above the fold, and one click asks."""
     app = WebApp(articles=SAMPLE).start(timeout=300)  # what `make run` serves
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     try:
         page.goto(app.url)
         header = page.locator(".na-header").inner_text()
         assert "news articles loaded here" in header and "Start with an example" in header
         for question, _, _ in SAMPLE_EXAMPLES:
-            page.get_by_text(question, exact=True).wait_for()
+            example = page.locator("#chat").get_by_text(question, exact=True)
+            example.wait_for()
+            box = example.bounding_box()
+            assert box and box["y"] + box["height"] <= 900, (question, box)  # above the fold
         first = SAMPLE_EXAMPLES[0][0]
-        page.get_by_text(first, exact=True).click()  # an example fills the question box
-        expect(page.locator("#question textarea")).to_have_value(first)  # filled by an event: waits
         answers = page.locator(".na-answer")
-        page.locator("#ask").click()
+        page.locator("#chat").get_by_text(first, exact=True).click()  # asks: no Ask press
         answers.first.wait_for(timeout=UI_WAIT_MS)
         assert "107" in answers.first.locator(".na-text").inner_text()
         assert "Mecca crane collapse" in answers.first.locator(".na-title").first.inner_text()
-        answers.first.locator(".na-source summary").first.click()
-        answers.first.locator(".na-context mark").wait_for(state="visible")
+        assert "From “" not in answers.first.locator(".na-text").inner_text()  # the card names it
+        answers.first.locator(".na-context mark").first.wait_for(state="visible")
         shots = os.environ.get("SCREENSHOT_DIR")
         if shots:
             page.screenshot(path=str(Path(shots) / "screenshot-chat.png"))
         assert not page.errors
     finally:
+        context.close()
         app.stop()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +49,27 @@ def test_ask_returns_answer_json(client):
     assert body["mode"] == "extractive" and body["notice"] is None and body["unverified"] == []
     quote = body["citations"][0]
     assert "224" in quote["quote"] and quote["source"] == "Dawn" and quote["published"] == "2015-11-18"
+
+
+def test_article_reader_holds_the_text_at_its_offsets(client):
+    """GET /articles/{id}: headline, source, date, then every line of the clean text as written,
+    at the offset the page's script highlights from (#q=start-end)."""
+    cited = client.post("/api/ask", json={"question": SINAI}).json()["citations"][0]
+    article = client.get(f"/api/articles/{cited['article_id']}").json()
+    page = client.get(f"/articles/{cited['article_id']}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Dawn" in page.text and '<time datetime="2015-11-18">18 Nov 2015</time>' in page.text
+    lines = {
+        int(start): html.unescape(line)
+        for start, line in re.findall(r'<p data-start="(\d+)">(.*?)</p>', page.text)
+    }
+    assert "".join(lines.values()) == article["text"].replace("\n", "")
+    for start, line in lines.items():
+        assert article["text"][start : start + len(line)] == line
+    holding = [s for s, line in lines.items() if s <= cited["start"] and cited["end"] <= s + len(line)]
+    assert holding, "the quote lies in one line of the page"
+    missing = client.get("/articles/no-such-article")
+    assert missing.status_code == 404 and "No such article" in missing.text
 
 
 def events(response: httpx.Response) -> list[tuple[str, dict]]:

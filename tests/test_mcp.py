@@ -23,8 +23,10 @@ ASSISTANT = Path(sys.executable).with_name("assistant")  # the console script, a
 TOOLS = {"ask", "search_articles", "get_article", "list_sources"}
 
 
-async def exercise(client: Client) -> None:
-    """List the tools, call each and check what comes back, then the refusals."""
+async def exercise(client: Client, root: str = "") -> None:
+    """List the tools, call each and check what comes back, then the refusals. ``root``: the app's
+    URL when served over HTTP, where each source links to the article reader at its quote; over
+    stdio there is no reader to link to."""
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == TOOLS and all(t.output_schema for t in tools.values()), tools
     assert set(tools["ask"].input_schema["properties"]) == {
@@ -44,6 +46,8 @@ async def exercise(client: Client) -> None:
     assert "224" in cited["quote"] and cited["source"] == "Dawn" and cited["published"] == "2015-11-18"
     text = ask.content[0].text  # what a model reads: the answer, then its sources
     assert "[1]" in text and "Sources:" in text and cited["quote"] in text
+    reader = f"{root}/articles/{cited['article_id']}#q={cited['start']}-{cited['end']}"
+    assert (f"({reader})" in text) == bool(root), text
 
     search = await client.call_tool("search_articles", {"query": "Russian airliner bomb", "k": 3})
     assert not search.is_error, search
@@ -159,7 +163,7 @@ def test_streamable_http(server):
             httpx2.AsyncClient(headers=headers, timeout=120) as http,
             Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as client,
         ):
-            await exercise(client)
+            await exercise(client, root=server.url)
 
     asyncio.run(run())
 

@@ -44,6 +44,8 @@ def check_cited(content: str, citations: list[dict]) -> None:
         assert set(c) == CITATION_FIELDS
         line = next(line for line in sources.splitlines() if line.startswith(f"- [{n}] "))
         assert c["quote"] in line and "Dawn" in line and "2015-11-18" in line and (c["title"] or "") in line
+        # the source links to the article reader, at this quote (web/reader.py)
+        assert f"/articles/{c['article_id']}#q={c['start']}-{c['end']}" in line
 
 
 def test_chat_completion_answers_with_citations(client):

@@ -164,6 +164,57 @@ def test_one_policy_for_every_surface(token, ui_login, path, authorization, refu
     assert (guard.refusal(path, headers) is not None) == refused
 
 
+def seed_article_id(app: WebApp) -> str:
+    (article,) = httpx.get(f"{app.url}/api/articles", headers=BEARER, timeout=30).json()
+    return article["article_id"]
+
+
+def test_reader_takes_the_token_and_no_browser_cookie_opens_it(token_app):
+    """With a token and no UI login the reader, a page, takes the token like the chat's pages."""
+    path = f"{token_app.url}/articles/{seed_article_id(token_app)}"
+    refused = httpx.get(path)
+    assert refused.status_code == 401 and refused.json()["error"] == BROWSER_NEEDS_LOGIN
+    assert httpx.get(path, headers={"Authorization": "Bearer x"}).status_code == 401
+    ok = httpx.get(path, headers=BEARER)
+    assert ok.status_code == 200 and "killing 224 people" in ok.text
+
+
+def test_reader_takes_the_ui_login(login_app, logged_in):
+    """With a UI login, Gradio's login cookie of the chat (or the token) opens the reader; no cookie,
+    or a made-up one, gets the sign-in page and none of the article."""
+    path = f"/articles/{seed_article_id(login_app)}"
+    for cookies in ({}, {name: "forged" for name in logged_in.cookies}):
+        page = httpx.get(f"{login_app.url}{path}", cookies=cookies)
+        assert page.status_code == 401 and "Sign in" in page.text and "224" not in page.text
+    assert "killing 224 people" in logged_in.get(path).text
+    assert "killing 224 people" in httpx.get(f"{login_app.url}{path}", headers=BEARER).text
+
+
+def test_reader_escapes_the_article_and_runs_only_its_own_script(bearer):
+    """Article text is untrusted: the reader shows it as text, under a policy that runs no other script."""
+    xss = (
+        "<script>alert(1)</script> Harbour\n\n"
+        'VALLETTA: The harbour <img src=x onerror=alert(2)> handled "31" ships </p><p data-start="0">.\n'
+    )
+    added = bearer.post("/api/articles", files=[("files", ("xss.txt", xss.encode(), "text/plain"))]).json()
+    (article_id,) = added["added"]
+    try:
+        page = bearer.get(f"/articles/{article_id}")
+        assert page.status_code == 200
+        html = page.text
+        assert "<img" not in html and "<script>alert" not in html and "onerror=alert(2)&gt;" in html
+        assert "&lt;/p&gt;&lt;p data-start=&quot;0&quot;&gt;" not in html  # text content: quotes as is
+        assert '&lt;/p&gt;&lt;p data-start="0"&gt;' in html
+        assert html.count("<script>") == 1  # the page's own
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src 'sha256-" in policy
+        assert "unsafe-inline" not in policy
+        # the title is escaped too (the first line is the headline)
+        assert "<title>&lt;script&gt;" in html
+    finally:
+        bearer.delete(f"/api/articles/{article_id}")
+
+
 # ------------------------------------------------------------------------ 1. server-file read
 
 
@@ -408,6 +459,7 @@ ROUTES = [
     ("GET", "/openapi.json", None),
     ("GET", "/healthz", None),
     ("GET", "/gradio.js", None),
+    ("GET", "/articles/abc", None),
 ]
 
 

@@ -36,8 +36,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web import articles, ask, health, mcp, openai, sources  # noqa: E402
-from assistant.web.chat_html import CSS  # noqa: E402
+from assistant.web import articles, ask, health, mcp, openai, reader, sources  # noqa: E402
+from assistant.web.chat_html import CSS, PAGE_JS  # noqa: E402
 from assistant.web.guard import Guard, Served  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
 
@@ -140,6 +140,9 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
 
     for routes in (health, ask, articles, sources, openai):
         app.include_router(routes.router(assistant))
+    # the reader is a page: with a UI login it takes the chat's login (the mounted pages' sessions)
+    login = reader.LoginCheck() if ui_auth else None
+    app.include_router(reader.router(assistant, login))
     mcp.mount(app, assistant)
 
     @app.get("/gradio.js", include_in_schema=False)
@@ -163,12 +166,15 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
                 font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
             ),
             css=CSS + HEADER_CSS,
+            js=PAGE_JS,
         )
         for path, blocks in (
             ("/widget", build_widget(assistant)),
             ("/", build_main(assistant, settings.max_file_mb)),
         ):
             gr.mount_gradio_app(app, blocks, path=path, **common)
+            if login is not None:
+                login.apps.append(app.router.routes[-1].app)  # the Gradio app just mounted
             # Gradio refuses a client-sent file path outside its upload folder only once the Blocks
             # "has launched"; mounted Blocks never launch, so without this any server file a request
             # names is copied into Gradio's cache, to be ingested or served back (issue 9).

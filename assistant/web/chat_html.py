@@ -13,33 +13,49 @@ from html import escape
 from urllib.parse import urlsplit
 
 from assistant.schema import Answer, Article, Citation
-from assistant.web.present import MARKER, article_label, confidence_label, display_date, safe_url, text
-
-# How much of the paragraph around a quote to show, at most, on either side of it.
-_CONTEXT_CHARS = 600
+from assistant.web.markdown import answer_plain
+from assistant.web.present import (
+    MARKER,
+    answer_body,
+    article_label,
+    confidence_label,
+    display_date,
+    reader_href,
+    safe_url,
+    text,
+)
+from assistant.web.snippets import windows
 
 CSS = """
 .na-answer, .na-note, .na-error, .na-q { line-height: 1.55; }
-.na-answer .na-text { font-size: 1.02rem; margin: 0 0 .6rem 0; }
-.na-ref { font-size: .72em; font-weight: 600; color: var(--color-accent); padding: 0 .1em; }
-.na-sources { border-top: 1px solid var(--border-color-primary); padding-top: .5rem; margin-top: .3rem; }
-.na-sources-title { font-size: .78rem; text-transform: uppercase; letter-spacing: .06em;
-  color: var(--body-text-color-subdued); margin-bottom: .35rem; }
-.na-source { margin: .35rem 0 .55rem 0; }
-.na-source summary { cursor: pointer; list-style: none; display: flex; gap: .5rem; align-items: baseline; }
-.na-source summary::-webkit-details-marker { display: none; }
-.na-num { flex: none; font-size: .75rem; font-weight: 700; color: var(--color-accent);
-  border: 1px solid var(--color-accent); border-radius: 999px; padding: 0 .45em; }
-.na-meta { display: flex; flex-direction: column; gap: .1rem; min-width: 0; }
-.na-title { font-weight: 600; }
-.na-byline { font-size: .82rem; color: var(--body-text-color-subdued); }
-.na-quote { display: block; margin: .25rem 0 0 0; font-size: .9rem; color: var(--body-text-color);
-  border-left: 3px solid var(--color-accent); padding-left: .6rem; }
-.na-context { margin: .4rem 0 0 1.9rem; font-size: .9rem; padding: .5rem .7rem; border-radius: 6px;
+.na-answer .na-text, .na-note .na-text { font-size: 1.02rem; margin: 0 0 .5rem 0; }
+.na-ref-sup { line-height: 0; }
+a.na-ref { font-size: .72em; font-weight: 600; color: var(--color-accent); padding: 0 .1em;
+  text-decoration: none; }
+a.na-ref:hover, a.na-title:hover { text-decoration: underline; }
+.na-sources { border-top: 1px solid var(--border-color-primary); padding-top: .4rem; margin-top: .2rem; }
+.na-sources-title { font-size: .72rem; text-transform: uppercase; letter-spacing: .06em;
+  color: var(--body-text-color-subdued); margin-bottom: .25rem; }
+.na-source { position: relative; margin: .3rem 0 .5rem 0; padding: .4rem .6rem; border-radius: 8px;
   background: var(--background-fill-secondary); }
-.na-context mark { background: #fff3a8; color: inherit; padding: 0 .1em; border-radius: 2px; }
-.na-more { font-size: .78rem; color: var(--color-accent); margin-left: .1rem; }
-.na-source[open] .na-more { display: none; }
+.na-source:hover { outline: 1px solid var(--color-accent); }
+.na-head { display: flex; gap: .35rem; align-items: baseline; flex-wrap: wrap; }
+a.na-num { flex: none; font-size: .72rem; font-weight: 700; color: var(--color-accent);
+  text-decoration: none; border: 1px solid var(--color-accent); border-radius: 999px; padding: 0 .45em;
+  position: relative; z-index: 1; }
+a.na-title { font-weight: 600; color: var(--body-text-color); text-decoration: none; }
+a.na-title::after { content: ""; position: absolute; inset: 0; }  /* the whole card opens the reader */
+.na-byline { font-size: .8rem; color: var(--body-text-color-subdued); }
+a.na-out { position: relative; z-index: 1; }
+.na-context { margin: .25rem 0 0 0; font-size: .88rem; color: var(--body-text-color); }
+.na-context mark, .na-plain mark { background: #fff1a6; color: #1f2328; padding: 0 .1em; border-radius: 2px; }
+.dark .na-context mark { background: #5b4a0c; color: #fff7d6; }
+.na-foot { display: flex; gap: .6rem; align-items: center; margin-top: .2rem; }
+.na-confidence { font-size: .75rem; color: var(--body-text-color-subdued); }
+button.na-copy { font-size: .75rem; color: var(--body-text-color-subdued); background: none; cursor: pointer;
+  border: 1px solid var(--border-color-primary); border-radius: 6px; padding: .05rem .5rem; }
+button.na-copy:hover { color: var(--color-accent); border-color: var(--color-accent); }
+.na-plain { display: none; }
 .na-note { border-left: 3px solid #d9a400; padding: .2rem 0 .2rem .7rem; }
 .na-error { border-left: 3px solid #c0392b; padding: .2rem 0 .2rem .7rem; }
 .na-placeholder { color: var(--body-text-color-subdued); text-align: center; padding: 2rem 1rem; }
@@ -47,7 +63,6 @@ CSS = """
 .na-draft { color: var(--body-text-color-subdued); white-space: pre-wrap; }
 .na-draft-label, .na-unverified-title { font-size: .78rem; text-transform: uppercase; letter-spacing: .06em;
   color: #b9770e; }
-.na-confidence { font-size: .78rem; color: var(--body-text-color-subdued); margin: 0 0 .3rem 0; }
 .na-notice { font-size: .85rem; color: #b9770e; margin: 0 0 .4rem 0; }
 .na-unverified { border-left: 3px solid #d9a400; padding: .2rem 0 .2rem .7rem; margin: .2rem 0 .6rem 0; }
 .na-unverified li { text-decoration: line-through; color: var(--body-text-color-subdued); }
@@ -62,19 +77,33 @@ CSS = """
 .na-fail { color: #c0392b; font-weight: 600; }
 """
 
-
-def paragraph_around(text: str, start: int, end: int) -> tuple[str, str, str]:
-    """The paragraph holding ``text[start:end]``, split into (before, quote, after)."""
-    para_start = text.rfind("\n", 0, start) + 1
-    para_end = text.find("\n", end)
-    para_end = len(text) if para_end == -1 else para_end
-    before = text[max(para_start, start - _CONTEXT_CHARS) : start]
-    after = text[end : min(para_end, end + _CONTEXT_CHARS)]
-    if para_start < start - _CONTEXT_CHARS:
-        before = "…" + before
-    if para_end > end + _CONTEXT_CHARS:
-        after = after + "…"
-    return before, text[start:end], after
+# Run by the Gradio pages on load (web/app.py): the answers' Copy buttons copy the answer's plain
+# text (its hidden .na-plain), not the HTML; the clipboard API where the page is a secure context.
+PAGE_JS = """
+() => {
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button.na-copy");
+    const plain = button && button.closest(".na-answer, .na-note")?.querySelector(".na-plain");
+    if (!plain) return;
+    const text = plain.textContent;
+    const done = () => {
+      button.textContent = "Copied";
+      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    };
+    const fallback = () => {
+      const area = document.createElement("textarea");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+      done();
+    };
+    if (!navigator.clipboard || !window.isSecureContext) return fallback();
+    navigator.clipboard.writeText(text).then(done, fallback);
+  });
+}
+"""
 
 
 def _byline(source: str | None, published: str | None, url: str | None, with_source: bool = True) -> str:
@@ -83,38 +112,77 @@ def _byline(source: str | None, published: str | None, url: str | None, with_sou
     if link:
         host = urlsplit(link).netloc
         parts.append(
-            f'<a href="{escape(link, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">'
-            f"{text(host)} ↗</a>"
+            f'<a class="na-out" href="{escape(link, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{text(host)} ↗</a>'
         )
     return " · ".join(parts)
 
 
-def render_citation(number: int, citation: Citation, article: Article | None) -> str:
-    label = article_label(
-        citation.title, citation.source, citation.published, article.text if article else ""
+def _link(href: str, inner: str, css: str) -> str:
+    return f'<a class="{css}" href="{escape(href, quote=True)}" target="_blank" rel="noopener">{inner}</a>'
+
+
+def _stub(quote: str, number: int) -> str:
+    """The quote in its card when the answer already says it: its number and first words."""
+    words = quote.split()
+    return f"[{number}] " + " ".join(words[:7]) + ("…" if len(words) > 7 else "")
+
+
+def render_card(
+    numbered: list[tuple[int, Citation]], article: Article | None, body: str, base: str = ""
+) -> str:
+    """One card for the citations of one article: its numbers, headline (a link to the reader at
+    the first quote), source, date and link, then the sentences around each quote with the quote
+    marked; a quote the answer ``body`` already says is marked by its number and first words."""
+    first = numbered[0][1]
+    spans = [(c.start, c.end) for _, c in numbered]
+    label = article_label(first.title, first.source, first.published, article.text if article else "")
+    byline = _byline(first.source, first.published, first.url, with_source=bool(first.title))
+    numbers = "".join(
+        _link(
+            reader_href(c.article_id, [(c.start, c.end), *(s for s in spans if s != (c.start, c.end))], base),
+            str(n),
+            "na-num",
+        )
+        for n, c in numbered
     )
-    # without a title the label already is "source · date"
-    byline = _byline(citation.source, citation.published, citation.url, with_source=bool(citation.title))
-    head = (
-        f'<summary><span class="na-num">{number}</span><span class="na-meta">'
-        f'<span class="na-title">{text(label)}</span>'
-        + (f'<span class="na-byline">{byline}</span>' if byline else "")
-        + f'<span class="na-quote">“{text(citation.quote)}”'
-        + ('<span class="na-more"> Show in context</span>' if article else "")
-        + "</span></span></summary>"
+    title = _link(reader_href(first.article_id, spans, base), text(label), "na-title")
+    head = f'<div class="na-head">{numbers}{title}</div>' + (
+        f'<div class="na-byline">{byline}</div>' if byline else ""
     )
-    context = ""
-    if article is not None and article.text[citation.start : citation.end] == citation.quote:
-        before, quote, after = paragraph_around(article.text, citation.start, citation.end)
-        context = f'<div class="na-context">{text(before)} <mark>{text(quote)}</mark> {text(after)}</div>'
-    return f'<details class="na-source" data-article="{text(citation.article_id)}">{head}{context}</details>'
+    said = " ".join(body.split())
+
+    def quote_html(n: int, quote: str) -> str:
+        shown = _stub(quote, n) if " ".join(quote.split()) in said else quote
+        return f"<mark>{text(shown)}</mark>"
+
+    checked = [
+        (n, c) for n, c in numbered if article is not None and article.text[c.start : c.end] == c.quote
+    ]
+    passages = []
+    if checked and article is not None:
+        for passage in windows(article.text, [(c.start, c.end) for _, c in checked]):
+            passages.append(
+                " ".join(
+                    quote_html(checked[p.quote][0], p.text) if p.quote is not None else text(p.text)
+                    for p in passage
+                )
+            )
+    else:  # the article is gone or changed: the quotes alone, unless the answer says them
+        passages = [quote_html(n, c.quote) for n, c in numbered if " ".join(c.quote.split()) not in said]
+    context = "".join(f'<p class="na-context">{p}</p>' for p in passages)
+    return f'<div class="na-source" data-article="{text(first.article_id)}">{head}{context}</div>'
 
 
-def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None) -> str:
-    """An answer with numbered markers and, below it, its sources (expandable to the paragraph).
+def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None, base: str = "") -> str:
+    """An answer with its [n] markers (each a link to the reader at its quote), a Copy button (the
+    answer as plain text) and, below, one card per cited article.
 
-    Generated sentences that failed the check against the articles are shown struck through
-    under a warning, never as part of the answer; the notice says how the answer was made."""
+    Each thing is said once: the headline only on the card, the quote in the answer and marked
+    in its context on the card. Generated sentences that failed the check against the articles
+    are shown struck through under a warning, never as part of the answer; the notice says how
+    the answer was made. ``base``: the server's root URL for the reader's links ("" within the app).
+    """
     notice = f'<p class="na-notice">{text(answer.notice)}</p>' if answer.notice else ""
     unverified = ""
     if answer.unverified:
@@ -123,27 +191,40 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None)
             '<div class="na-unverified"><div class="na-unverified-title">Not in the articles, '
             f"removed from the answer</div><ul>{items}</ul></div>"
         )
+    # newlines as character references: the chat's Markdown renderer sees one line, textContent has them
+    plain = escape(answer_plain(answer, base)).replace("\n", "&#10;")
+    copy = (
+        '<button class="na-copy" type="button" title="Copy the answer as plain text, with its sources">'
+        f'Copy</button><div class="na-plain">{plain}</div>'
+    )
     if answer.abstained and not answer.citations:
         return f'<div class="na-note">{notice}{text(answer.text)}{unverified}</div>'
     articles = articles or {}
-    body = MARKER.sub(
-        lambda m: (
-            f'<sup class="na-ref">[{m.group(1)}]</sup>'
-            if 1 <= int(m.group(1)) <= len(answer.citations)
-            else m.group(0)
-        ),
-        text(answer.text),
-    )
-    sources = "".join(
-        render_citation(n, c, articles.get(c.article_id)) for n, c in enumerate(answer.citations, start=1)
-    )
-    heading = "Source" if len(answer.citations) == 1 else "Sources"
+    cited = answer.citations
+    said = answer_body(answer)
+
+    def marker(m) -> str:
+        n = int(m.group(1))
+        if not 1 <= n <= len(cited):
+            return m.group(0)
+        c = cited[n - 1]
+        others = [(o.start, o.end) for o in cited if o.article_id == c.article_id and o is not c]
+        href = reader_href(c.article_id, [(c.start, c.end), *others], base)
+        return f'<sup class="na-ref-sup">{_link(href, f"[{n}]", "na-ref")}</sup>'
+
+    body = MARKER.sub(marker, text(said))
+    groups: dict[str, list[tuple[int, Citation]]] = {}
+    for n, c in enumerate(cited, start=1):
+        groups.setdefault(c.article_id, []).append((n, c))
+    cards = "".join(render_card(g, articles.get(a), said, base) for a, g in groups.items())
+    heading = "Source" if len(groups) == 1 else "Sources"
     # An abstention with a citation shows the closest passage; its text says it may not answer.
     kind = "na-note" if answer.abstained else "na-answer"
-    confidence = f'<p class="na-confidence">{confidence_label(answer)}</p>'
+    confidence = f'<span class="na-confidence">{confidence_label(answer)}</span>'
     return (
-        f'<div class="{kind}">{notice}{confidence}<p class="na-text">{body}</p>{unverified}'
-        f'<div class="na-sources"><div class="na-sources-title">{heading}</div>{sources}</div></div>'
+        f'<div class="{kind}">{notice}<p class="na-text">{body}</p>{unverified}'
+        f'<div class="na-sources"><div class="na-sources-title">{heading}</div>{cards}</div>'
+        f'<div class="na-foot">{confidence}{copy}</div></div>'
     )
 
 

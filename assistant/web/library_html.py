@@ -7,14 +7,15 @@ from collections.abc import Iterable, Mapping
 
 from assistant.schema import Article
 from assistant.web.chat_html import render_note
-from assistant.web.present import article_label, display_date, safe_url, text
+from assistant.web.present import article_label, display_date, reader_href, safe_url, text
 from assistant.web.uploads import FileResult
 
 
 def render_articles(articles: Iterable[Article]) -> str:
     rows = [
         "<tr>"
-        f"<td>{text(article_label(a.title, a.source, a.published, a.text))}"
+        f'<td><a class="na-article" href="{text(reader_href(a.article_id))}" target="_blank" rel="noopener">'
+        f"{text(article_label(a.title, a.source, a.published, a.text))}</a>"
         f'<br><span class="na-id">{text(a.article_id)}</span></td>'
         f"<td>{text(a.source or '—')}</td><td>{text(display_date(a.published) or '—')}</td>"
         f"<td>{a.chunks}</td></tr>"

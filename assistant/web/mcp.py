@@ -4,7 +4,8 @@ IDEs and desktop assistants.
 Tools, each with an output schema and structured content:
 
 - ``ask(question, as_of?, source?, date_from?, date_to?)``: the answer and its verified citations;
-  the text content is the answer with a "Sources" list, as the OpenAI-compatible API shows it.
+  the text content is the answer with a "Sources" list, as the OpenAI-compatible API shows it
+  (over HTTP each source links to the article reader at its quote, ``/articles/{id}#q=start-end``).
 - ``search_articles(query, k, filters)``: retrieved passages with relevance scores, verbatim at
   their offsets, for agents that write their own answers.
 - ``get_article(article_id)``: one article with its clean text (what citation offsets point into).
@@ -23,7 +24,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import FastAPI
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
@@ -85,6 +86,7 @@ def build_server(assistant: Assistant) -> MCPServer:
         source: str | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
+        ctx: Context = None,  # type: ignore[assignment]  # the SDK passes it (not a tool argument)
     ) -> Annotated[CallToolResult, AnswerOut]:
         """Answer a question from the loaded news articles, in a sentence or two, with verified
         quoted citations; abstained is true when the articles don't hold the answer.
@@ -95,7 +97,7 @@ def build_server(assistant: Assistant) -> MCPServer:
         with _refusals():
             answer = assistant.ask(question, filters=filters, as_of=as_of)
         return CallToolResult(
-            content=[TextContent(type="text", text=answer_markdown(answer))],
+            content=[TextContent(type="text", text=answer_markdown(answer, _server_root(ctx)))],
             structured_content=answer.to_dict(),
         )
 
@@ -138,6 +140,17 @@ def build_server(assistant: Assistant) -> MCPServer:
         return Sources(sources=sources, articles=len(articles))
 
     return server
+
+
+def _server_root(ctx: Context | None) -> str:
+    """The web app's root URL when the call came over HTTP (/mcp), for the Sources' links to the
+    article reader; "" over stdio (no server to link to)."""
+    try:
+        request = ctx.request_context.request if ctx is not None else None
+    except ValueError:  # outside a request
+        return ""
+    base_url = getattr(request, "base_url", None)
+    return str(base_url).rstrip("/") if base_url else ""
 
 
 def run_stdio(assistant: Assistant) -> None:

@@ -5,7 +5,8 @@
   follow-ups (the last ``ASSISTANT_MAX_HISTORY`` of them: chat clients resend the whole chat).
   System, assistant and tool messages are accepted and not used: answers come from the articles.
 - ``content`` is Markdown (``answer_markdown``): the answer with its [n] markers and a "Sources"
-  list. The verified citations also come as data, in ``choices[0].message.citations`` and, when
+  list, each source linked to the article reader at its quote (``/articles/{id}#q=start-end``).
+  The verified citations also come as data, in ``choices[0].message.citations`` and, when
   streamed, in the last chunk's ``choices[0].delta.citations``.
 - Streamed, the answer is sent once it is checked against the articles. An LLM's draft is not
   sent: a client shows content as it arrives and can't take back a sentence the check removes.
@@ -141,7 +142,7 @@ def router(assistant: Assistant) -> APIRouter:
         return {"object": "list", "data": [entry]}
 
     @api.post("/chat/completions", response_model=None)
-    def chat_completions(body: ChatRequest) -> dict | StreamingResponse:
+    def chat_completions(body: ChatRequest, request: Request) -> dict | StreamingResponse:
         """Answer the last user message; see the module docstring for the reply."""
         if body.model != MODEL:
             raise OpenAIError(
@@ -158,11 +159,12 @@ def router(assistant: Assistant) -> APIRouter:
         *history, question = questions
         history = [q for q in history if q.strip()][-max_history:] if max_history else []
         reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        root = str(request.base_url).rstrip("/")  # the Sources link to the article reader here
         if not body.stream:
             answer = assistant.ask(question, history=history)
             message = {
                 "role": "assistant",
-                "content": answer_markdown(answer),
+                "content": answer_markdown(answer, root),
                 "citations": _citations(answer),
             }
             return {
@@ -190,7 +192,7 @@ def router(assistant: Assistant) -> APIRouter:
             yield chunk({"role": "assistant", "content": ""})
             try:
                 *_, answer = (i for i in itertools.chain([first], items) if isinstance(i, Answer))
-                yield chunk({"content": answer_markdown(answer)})
+                yield chunk({"content": answer_markdown(answer, root)})
                 yield chunk({"citations": _citations(answer)}, finish_reason="stop")
             except AssistantError as exc:  # the store failed mid-answer: the client's stream raises it
                 yield _sse(OpenAIError(503, str(exc), "server_error").payload())

@@ -14,6 +14,7 @@ from datetime import date
 from html import escape
 from urllib.parse import quote, urlsplit
 
+from assistant.query.answerer import CLOSEST
 from assistant.schema import Answer
 
 # An answer's citation markers: "[1]" ... "[99]".
@@ -73,6 +74,22 @@ def confidence_label(answer: Answer) -> str:
     if answer.confidence >= 0.4:
         return "Medium confidence"
     return "Low confidence"
+
+
+# The headline an extractive answer opens with ("From “Title”: quote [1]"); the card names it.
+_HEADLINE = re.compile(r"From “[^”\n]{1,300}”: ")
+
+
+def answer_body(answer: Answer) -> str:
+    """``answer.text`` without the headline it opens with (after "The closest passage...:" too),
+    when it has citations: their card names the article, once."""
+    found = _HEADLINE.search(answer.text) if answer.citations else None
+    if found is None:
+        return answer.text
+    lead = answer.text[: found.start()]
+    if lead.strip() not in {"", CLOSEST}:
+        return answer.text
+    return lead + answer.text[found.end() :]
 
 
 def reader_href(article_id: str, ranges: Iterable[tuple[int, int]] = (), base: str = "") -> str:

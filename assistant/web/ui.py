@@ -30,6 +30,7 @@ from assistant.web.chat_html import (
     render_pending,
     render_question,
 )
+from assistant.web.guard import hostname
 from assistant.web.library_html import render_articles, render_feeds, render_ingest_report
 from assistant.web.present import article_label
 from assistant.web.sources import urls_only
@@ -67,14 +68,33 @@ def parse_filters(source: str | None, date_from: str | None, date_to: str | None
     return Filters(source=source, date_from=day(date_from, "from"), date_to=day(date_to, "to"))
 
 
-def answer_html(assistant: Assistant, answer: Answer) -> str:
+def answer_html(assistant: Assistant, answer: Answer, base: str = "") -> str:
+    """The answer's HTML, its cards showing the sentences around each quote; ``base``: the root of
+    the reader's links ("" within the app)."""
     articles: dict[str, Article] = {}
     for c in answer.citations:
         if c.article_id not in articles:
-            # an article deleted meanwhile: the citation shows without its paragraph
+            # an article deleted meanwhile: the citation shows without its context
             with contextlib.suppress(AssistantError):
                 articles[c.article_id] = assistant.article(c.article_id)
-    return render_answer(answer, articles)
+    return render_answer(answer, articles, base)
+
+
+def link_base(request: gr.Request | None) -> str:
+    """The root of the reader's links for the page that sent ``request``: "" (the app's own paths)
+    unless the page is another site's (the widget as a web component), then the app's own URL."""
+    if request is None:
+        return ""
+    headers = request.headers
+    host, origin = headers.get("host"), headers.get("origin")
+    if not host or not origin or hostname(origin) == hostname(host):
+        return ""
+    scheme = (
+        headers.get("x-forwarded-proto")
+        or getattr(request.request, "url", None)
+        and request.request.url.scheme
+    )
+    return f"{scheme or 'http'}://{host}"
 
 
 def example_questions(articles: list[Article]) -> list[str]:
@@ -92,6 +112,11 @@ def example_questions(articles: list[Article]) -> list[str]:
     return list(dict.fromkeys(examples))
 
 
+def widget_examples(articles: list[Article]) -> list[str]:
+    """The widget's examples: the two shortest of the page's, so they fit a small frame."""
+    return sorted(example_questions(articles), key=len)[:2]
+
+
 # ------------------------------------------------------------------------------------------ pages
 
 
@@ -100,6 +125,7 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
 
     Returns the source filter (None when compact) so the Articles tab can update its choices.
     """
+    articles = assistant.articles()
     chatbot = gr.Chatbot(
         elem_id="chat",
         label="Chat",
@@ -108,7 +134,12 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         sanitize_html=True,
         latex_delimiters=[],
         feedback_options=None,
-        buttons=["copy"],
+        # the answers' own Copy button copies plain text; Gradio's would copy the HTML
+        buttons=[],
+        examples=[
+            {"text": e} for e in (widget_examples(articles) if compact else example_questions(articles))
+        ]
+        or None,
         placeholder=(
             "<div class='na-placeholder'>Ask a question about the loaded news articles. "
             "Every answer quotes the article it comes from.</div>"
@@ -130,17 +161,22 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
     if compact:
         filters = []
     else:
-        sources = sorted({a.source for a in assistant.articles() if a.source})
+        sources = sorted({a.source for a in articles if a.source})
         with gr.Accordion("Filters", open=False, elem_id="filters"), gr.Row():
             source = gr.Dropdown([ALL_SOURCES, *sources], value=ALL_SOURCES, label="Source", elem_id="source")
             date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="date-from")
             date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="date-to")
         filters = [source, date_from, date_to]
-        examples = example_questions(assistant.articles())
-        if examples:
-            gr.Examples(examples=[[e] for e in examples], inputs=[question], label="Try asking")
 
-    def respond(message: str, messages: list, history: list[str], *filter_values):
+    def respond(
+        message: str,
+        messages: list,
+        history: list[str],
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ):
         messages = list(messages or [])
         text = (message or "").strip()
         if not text:
@@ -150,14 +186,14 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         pending = render_pending(WAITING[assistant.mode])
         yield "", [*messages, {"role": "assistant", "content": pending}], history
         try:
-            chosen = parse_filters(*filter_values) if filter_values else None
+            chosen = None if compact else parse_filters(source, date_from, date_to)
             draft = ""
             for item in assistant.stream(text, filters=chosen, history=history):
                 if isinstance(item, str):  # LLM mode: the draft grows as tokens arrive
                     draft += item
                     yield "", [*messages, {"role": "assistant", "content": render_draft(draft)}], history
                 else:
-                    reply = answer_html(assistant, item)
+                    reply = answer_html(assistant, item, link_base(request))
                     history = [*history, item.question]
         except AssistantError as exc:
             reply = render_error(_sentence(str(exc)))
@@ -171,8 +207,17 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
     outputs = [question, chatbot, standalone]
     send.click(respond, inputs, outputs, api_name="ask")
     question.submit(respond, inputs, outputs, api_name=False)
+    # an example in the empty chat asks itself
+    chatbot.example_select(_example_text, None, question, api_name=False, show_progress="hidden").then(
+        respond, inputs, outputs, api_name=False
+    )
     clear.click(lambda: ([], [], ""), None, [chatbot, standalone, question], api_name="clear")
     return None if compact else source
+
+
+def _example_text(selected: gr.SelectData) -> str:
+    value = selected.value
+    return value.get("text", "") if isinstance(value, dict) else str(value)
 
 
 def _sentence(message: str) -> str:
@@ -408,7 +453,7 @@ def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
             "<div class='na-header'><h1>News Assistant</h1>"
             "<p>Ask about the news articles loaded here (listed in the Articles tab): each answer is a "
             "sentence or two quoted from them, with its source, or a plain “not covered”. Start with an "
-            "example under the question box, or add your own articles.</p></div>"
+            "example in the chat, or add your own articles.</p></div>"
         )
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):

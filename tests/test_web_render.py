@@ -1,0 +1,128 @@
+"""The chat's and the reader's HTML and the answer's text forms, as pure functions (fast tier):
+each thing said once, cards grouped by article with real context, the reader's lines at their
+offsets, plain text for Copy."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.query.answerer import CLOSEST
+from assistant.schema import Answer, Article, Citation
+from assistant.web.chat_html import render_answer
+from assistant.web.markdown import answer_markdown, answer_plain
+from assistant.web.present import answer_body, reader_href
+from assistant.web.reader import render_reader
+from assistant.web.snippets import windows
+
+TEXT = (
+    "HARBOUR TOWN: The ferry left at dawn on Monday. It carried 212 passengers.\n\n"
+    "Storm warning issued\n\n"
+    "The coastguard said the sea was calm. Officials praised the crew.\n"
+    "A second ferry will sail on Friday."
+)
+ARTICLE = Article("a1", "Ferry sails", "Gazette", "2024-03-04", "https://example.org/f", None, TEXT)
+
+
+def cite(quote: str, article: Article = ARTICLE) -> Citation:
+    start = article.text.index(quote)
+    return Citation(
+        quote, article.article_id, article.title, article.source, article.published, article.url,
+        start, start + len(quote), 0.9,
+    )  # fmt: skip
+
+
+def visible(fragment: str) -> str:
+    """The text a reader sees: tags dropped, hidden .na-plain dropped."""
+    fragment = re.sub(r'<div class="na-plain">.*?</div>', "", fragment)
+    return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?…])\s+", " ".join(text.split())) if len(s.strip()) > 15]
+
+
+def test_card_context_is_the_neighbouring_sentences_across_paragraphs_and_headings():
+    quote = "The coastguard said the sea was calm."
+    start = TEXT.index(quote)
+    (passage,) = windows(TEXT, [(start, start + len(quote))])
+    # the sentence before lies two paragraphs up, past the "Storm warning issued" sub-head
+    assert [(p.text, p.quote) for p in passage] == [
+        ("It carried 212 passengers.", None),
+        (quote, 0),
+        ("Officials praised the crew.", None),
+    ]
+
+
+def test_quotes_side_by_side_share_one_passage_and_far_ones_do_not():
+    near = [TEXT.index(q) for q in ("It carried 212", "The coastguard")]
+    spans = [(near[0], near[0] + 26), (near[1], near[1] + 37)]
+    (passage,) = windows(TEXT, spans)
+    assert [p.quote for p in passage] == [None, 0, 1, None]
+    far_text = " ".join(f"Sentence number {n} is here." for n in range(12))
+    a, b = far_text.index("number 1 "), far_text.index("number 9 ")
+    assert len(windows(far_text, [(a, a + 10), (b, b + 10)])) == 2
+
+
+def test_answer_says_each_thing_once_and_groups_an_article_into_one_card():
+    first, second = cite("It carried 212 passengers."), cite("Officials praised the crew.")
+    answer = Answer(
+        text=f"From “Ferry sails”: {first.quote} [1] {second.quote} [2]",
+        abstained=False,
+        citations=[first, second],
+        confidence=0.8,
+    )
+    fragment = render_answer(answer, {"a1": ARTICLE})
+    shown = visible(fragment)
+    said = sentences(shown)
+    assert said and len(said) == len(set(said)), said
+    assert "From “" not in shown and shown.count("Ferry sails") == 1  # the headline on the card only
+    assert fragment.count('class="na-source"') == 1  # one article, one card
+    assert "The ferry left at dawn on Monday." in shown  # real context around the quotes
+    # each marker opens the reader at its own quote first, the other quote highlighted too
+    one = reader_href("a1", [(first.start, first.end), (second.start, second.end)])
+    two = reader_href("a1", [(second.start, second.end), (first.start, first.end)])
+    assert f'href="{html.escape(one)}"' in fragment and f'href="{html.escape(two)}"' in fragment
+
+
+def test_an_llm_quote_not_in_the_answer_is_shown_whole_in_the_card():
+    quote = cite("It carried 212 passengers.")
+    answer = Answer(text="Over two hundred people were aboard [1].", abstained=False, citations=[quote])
+    assert "<mark>It carried 212 passengers.</mark>" in render_answer(answer, {"a1": ARTICLE})
+
+
+def test_answer_body_drops_only_the_leading_headline():
+    quote = cite("It carried 212 passengers.")
+    lead = Answer(text=f"From “Ferry sails”: {quote.quote} [1]", abstained=False, citations=[quote])
+    assert answer_body(lead) == f"{quote.quote} [1]"
+    inside = Answer(text="He said: From “x”: y [1]", abstained=False, citations=[quote])
+    assert answer_body(inside) == inside.text
+    assert answer_body(Answer(text="From “x”: y", abstained=True)) == "From “x”: y"  # no citation
+    closest = Answer(
+        text=f"{CLOSEST} From “Ferry sails”: {quote.quote} [1]", abstained=True, citations=[quote]
+    )
+    assert answer_body(closest) == f"{CLOSEST} {quote.quote} [1]"
+
+
+def test_plain_text_and_markdown_carry_the_sources_and_the_reader_link():
+    quote = cite("It carried 212 passengers.")
+    answer = Answer(text=f"From “Ferry sails”: {quote.quote} [1]", abstained=False, citations=[quote])
+    plain = answer_plain(answer, "http://host:7860")
+    assert plain.splitlines()[:3] == [f"{quote.quote} [1]", "", "Sources:"]
+    assert plain.splitlines()[3].startswith("[1] Ferry sails — Gazette, 4 Mar 2024 https://example.org/f")
+    assert f"http://host:7860/articles/a1#q={quote.start}-{quote.end}" in plain
+    markdown = answer_markdown(answer, "http://host:7860")
+    assert f"(http://host:7860/articles/a1#q={quote.start}-{quote.end})" in markdown
+    assert "/articles/" not in answer_markdown(answer)  # no server address: no link
+
+
+def test_reader_lines_hold_the_text_at_their_offsets_escaped():
+    text = "<b>Bold</b> & “quoted”\n\nSecond line 🙂 with an emoji.\nThird."
+    page = render_reader(Article("x<1>", None, None, None, "javascript:alert(1)", None, text))
+    lines = re.findall(r'<p data-start="(\d+)">(.*?)</p>', page)
+    assert [(int(s), html.unescape(t)) for s, t in lines] == [
+        (0, "<b>Bold</b> & “quoted”"),
+        (text.index("Second"), "Second line 🙂 with an emoji."),
+        (text.index("Third"), "Third."),
+    ]
+    assert "<b>" not in page and "javascript:" not in page and 'data-article="x&lt;1&gt;"' in page
