@@ -188,6 +188,43 @@ def test_copy_gives_plain_text(server, browser):
         context.close()
 
 
+def test_a_follow_up_chip_asks_a_question_that_is_then_answered(server, page):
+    """Under an answer, chips with questions from the cited article, each checked to be answered;
+    clicking one asks it."""
+    page.goto(server.url)
+    ask(page, SINAI)
+    chip = page.locator("#follow-ups button").first
+    chip.wait_for(timeout=UI_WAIT_MS)
+    asked = chip.inner_text()
+    assert asked.startswith(("What did ", "What is known about ")), asked
+    answers = page.locator("#chat .na-answer")
+    chip.click()
+    expect(answers).to_have_count(2, timeout=UI_WAIT_MS)
+    assert page.locator("#chat .na-q").last.inner_text() == asked
+    assert answers.last.locator(".na-source").count() >= 1
+    assert not page.errors
+
+
+def test_active_filters_show_while_the_panel_is_closed(server, page):
+    page.goto(server.url)
+    chips = page.locator("#active-filters")
+    assert chips.inner_text().strip() == ""
+    page.locator("#filters").get_by_text("Filters").click()
+    page.locator("#date-from textarea, #date-from input").first.fill("2016-01-01")
+    page.locator("#filters").get_by_text("Filters").click()  # closed again
+    expect(chips).to_contain_text("From 2016-01-01")
+    assert page.locator("#clear-filters").is_visible()
+    # the seed article is from 2015: under the filter the question is not covered, and it says why
+    note = ask(page, SINAI)
+    assert "Searched only articles published on or after 2016-01-01" in note.inner_text()
+    assert "Clear them" in note.inner_text()
+    page.locator("#clear-filters").click()
+    expect(chips).to_have_text("")
+    expect(page.locator("#clear-filters")).to_be_hidden()
+    assert "224" in ask(page, SINAI).inner_text()  # all articles again
+    assert not page.errors
+
+
 def test_first_screen_on_the_sample_says_what_to_try(browser):
     """At 1280x900 the examples show in the empty chat, above the fold, and one click asks."""
     app = WebApp(articles=SAMPLE).start(timeout=300)  # what `make run` serves

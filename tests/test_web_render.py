@@ -10,6 +10,7 @@ import re
 from assistant.query.answerer import CLOSEST
 from assistant.schema import Answer, Article, Citation
 from assistant.web.chat_html import render_answer
+from assistant.web.followups import candidates, follow_ups, names
 from assistant.web.markdown import answer_markdown, answer_plain
 from assistant.web.present import answer_body, reader_href
 from assistant.web.reader import render_reader
@@ -126,3 +127,29 @@ def test_reader_lines_hold_the_text_at_their_offsets_escaped():
         (text.index("Third"), "Third."),
     ]
     assert "<b>" not in page and "javascript:" not in page and 'data-article="x&lt;1&gt;"' in page
+
+
+def test_follow_up_candidates_are_the_names_near_the_quotes():
+    text = (
+        "President Vladimir Putin vowed to hunt down those responsible. "
+        "In Moscow, the Kremlin acknowledged that a bomb destroyed the airliner. "
+        "The European Union accepted the request on Tuesday."
+    )
+    article = Article("m", "Strikes", "Dawn", "2015-11-18", None, None, text)
+    quote = cite("In Moscow, the Kremlin acknowledged that a bomb destroyed the airliner.", article)
+    answer = Answer(f"{quote.quote} [1]", False, [quote], question="What did the Kremlin say?")
+    assert names("Secretary of State John Kerry met President Vladimir Putin on Monday.") == [
+        "John Kerry",
+        "Vladimir Putin",
+    ]
+    assert candidates(answer, {"m": article}) == [
+        "What is known about the European Union?",
+        "What did Vladimir Putin say?",
+    ]
+
+    def ask(question: str) -> Answer:  # the first is answered with the quote already shown
+        said = quote if "Union" in question else cite("President Vladimir Putin vowed", article)
+        return Answer("...", False, [said])
+
+    assert follow_ups(answer, {"m": article}, ask) == ["What did Vladimir Putin say?"]
+    assert follow_ups(Answer("not covered", True), {"m": article}, ask) == []

@@ -56,6 +56,13 @@ button.na-copy { font-size: .75rem; color: var(--body-text-color-subdued); backg
   border: 1px solid var(--border-color-primary); border-radius: 6px; padding: .05rem .5rem; }
 button.na-copy:hover { color: var(--color-accent); border-color: var(--color-accent); }
 .na-plain { display: none; }
+.na-filtered { font-size: .88rem; margin: .3rem 0 0 0; }
+.na-chips { gap: .4rem !important; flex-wrap: wrap; align-items: center; }
+.na-chip { flex: 0 1 auto !important; }
+.na-filters { display: flex; gap: .35rem; align-items: center; flex-wrap: wrap; font-size: .85rem; }
+.na-filters-label { color: var(--body-text-color-subdued); }
+.na-filter { border: 1px solid var(--color-accent); color: var(--color-accent); border-radius: 999px;
+  padding: 0 .6em; }
 .na-note { border-left: 3px solid #d9a400; padding: .2rem 0 .2rem .7rem; }
 .na-error { border-left: 3px solid #c0392b; padding: .2rem 0 .2rem .7rem; }
 .na-placeholder { color: var(--body-text-color-subdued); text-align: center; padding: 2rem 1rem; }
@@ -174,7 +181,9 @@ def render_card(
     return f'<div class="na-source" data-article="{text(first.article_id)}">{head}{context}</div>'
 
 
-def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None, base: str = "") -> str:
+def render_answer(
+    answer: Answer, articles: Mapping[str, Article] | None = None, base: str = "", filtered: str = ""
+) -> str:
     """An answer with its [n] markers (each a link to the reader at its quote), a Copy button (the
     answer as plain text) and, below, one card per cited article.
 
@@ -182,6 +191,7 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None,
     in its context on the card. Generated sentences that failed the check against the articles
     are shown struck through under a warning, never as part of the answer; the notice says how
     the answer was made. ``base``: the server's root URL for the reader's links ("" within the app).
+    ``filtered``: for an abstention under filters, the line that says so (``na-filtered``).
     """
     notice = f'<p class="na-notice">{text(answer.notice)}</p>' if answer.notice else ""
     unverified = ""
@@ -197,8 +207,9 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None,
         '<button class="na-copy" type="button" title="Copy the answer as plain text, with its sources">'
         f'Copy</button><div class="na-plain">{plain}</div>'
     )
+    below = f'<p class="na-filtered">{text(filtered)}</p>' if filtered and answer.abstained else ""
     if answer.abstained and not answer.citations:
-        return f'<div class="na-note">{notice}{text(answer.text)}{unverified}</div>'
+        return f'<div class="na-note">{notice}{text(answer.text)}{below}{unverified}</div>'
     articles = articles or {}
     cited = answer.citations
     said = answer_body(answer)
@@ -222,7 +233,7 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None,
     kind = "na-note" if answer.abstained else "na-answer"
     confidence = f'<span class="na-confidence">{confidence_label(answer)}</span>'
     return (
-        f'<div class="{kind}">{notice}<p class="na-text">{body}</p>{unverified}'
+        f'<div class="{kind}">{notice}<p class="na-text">{body}</p>{below}{unverified}'
         f'<div class="na-sources"><div class="na-sources-title">{heading}</div>{cards}</div>'
         f'<div class="na-foot">{confidence}{copy}</div></div>'
     )
@@ -231,6 +242,12 @@ def render_answer(answer: Answer, articles: Mapping[str, Article] | None = None,
 def render_note(message: str) -> str:
     """A plain note, e.g. an abstention: the loaded articles don't cover the question."""
     return f'<div class="na-note">{text(message)}</div>'
+
+
+def render_filter_chips(chips: list[str]) -> str:
+    """The active filters, one chip each (shown beside the closed filter panel)."""
+    inner = "".join(f'<span class="na-filter">{text(c)}</span>' for c in chips)
+    return f'<div class="na-filters"><span class="na-filters-label">Filtered:</span>{inner}</div>'
 
 
 def render_error(message: str) -> str:

@@ -28,7 +28,7 @@ class Piece:
 
 
 @lru_cache(maxsize=64)
-def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+def sentence_ranges(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((s.start, s.end) for s in sentence_spans(text))
 
 
@@ -57,7 +57,7 @@ def windows(text: str, quotes: Sequence[tuple[int, int]]) -> list[list[Piece]]:
     """For the quotes ``(start, end)`` of one article (each checked to lie in ``text``), the
     passages to show, in text order: each a list of pieces (to be joined with a space), a quote
     marked by its index in ``quotes``. A new passage starts where a sentence lies unshown between."""
-    spans = _sentences(text)
+    spans = sentence_ranges(text)
     marked = sorted((s, e, i) for i, (s, e) in enumerate(quotes) if s < e)
     around = {
         n for s, e, _ in marked for n in (_neighbour(text, spans, s, None), _neighbour(text, spans, None, e))

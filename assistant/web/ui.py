@@ -26,10 +26,12 @@ from assistant.web.chat_html import (
     render_answer,
     render_draft,
     render_error,
+    render_filter_chips,
     render_note,
     render_pending,
     render_question,
 )
+from assistant.web.followups import follow_ups
 from assistant.web.guard import hostname
 from assistant.web.library_html import render_articles, render_feeds, render_ingest_report
 from assistant.web.present import article_label
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 WAITING = {"extractive": "Searching the articles…", "llm": "Searching the articles, then writing the answer…"}
 
 ALL_SOURCES = "All sources"
+FOLLOW_UPS = 3  # chips under an answer, at most
+UNDER_FILTERS = "the filters may be why. Clear them (above the Filters panel) to ask all the articles."
 GENERIC_ERROR = "Something went wrong on our side while answering. Please try again."
 # Questions the bundled sample (data/articles/) answers, each with the (source, date) of the
 # article that answers it: an example is offered while its article is loaded. tests/test_quality.py
@@ -68,16 +72,50 @@ def parse_filters(source: str | None, date_from: str | None, date_to: str | None
     return Filters(source=source, date_from=day(date_from, "from"), date_to=day(date_to, "to"))
 
 
-def answer_html(assistant: Assistant, answer: Answer, base: str = "") -> str:
+def answer_html(assistant: Assistant, answer: Answer, base: str = "", filters: Filters | None = None) -> str:
     """The answer's HTML, its cards showing the sentences around each quote; ``base``: the root of
-    the reader's links ("" within the app)."""
+    the reader's links ("" within the app); an abstention under ``filters`` says they may be why."""
+    filtered = f"{describe_filters(filters)}: {UNDER_FILTERS}" if filters else ""
+    return render_answer(answer, _articles_of(assistant, answer), base, filtered)
+
+
+def _articles_of(assistant: Assistant, answer: Answer) -> dict[str, Article]:
     articles: dict[str, Article] = {}
     for c in answer.citations:
         if c.article_id not in articles:
             # an article deleted meanwhile: the citation shows without its context
             with contextlib.suppress(AssistantError):
                 articles[c.article_id] = assistant.article(c.article_id)
-    return render_answer(answer, articles, base)
+    return articles
+
+
+def describe_filters(filters: Filters) -> str:
+    """The active filters in words: "Searched only articles from Dawn published on or after 2015-11-01"."""
+    parts = [f"from {filters.source}"] if filters.source else []
+    since, until = filters.date_from, filters.date_to
+    if since and until:
+        parts.append(f"published {since.isoformat()} to {until.isoformat()}")
+    elif since or until:
+        parts.append(f"published on or {'after' if since else 'before'} {(since or until).isoformat()}")  # type: ignore[union-attr]
+    return "Searched only articles " + " ".join(parts) if parts else "No filters"
+
+
+def _filter_chips(source: str | None, date_from: str | None, date_to: str | None) -> tuple:
+    """The line that shows the active filters while their panel is closed, and its Clear button."""
+    try:
+        chosen = parse_filters(source, date_from, date_to)
+    except InputError as exc:
+        return render_error(_sentence(str(exc))), gr.update(visible=True)
+    if not chosen:
+        return "", gr.update(visible=False)
+    chips = []
+    if chosen.source:
+        chips.append(f"Source: {chosen.source}")
+    if chosen.date_from:
+        chips.append(f"From {chosen.date_from.isoformat()}")
+    if chosen.date_to:
+        chips.append(f"To {chosen.date_to.isoformat()}")
+    return render_filter_chips(chips), gr.update(visible=True)
 
 
 def link_base(request: gr.Request | None) -> str:
@@ -146,6 +184,7 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         ),
     )
     standalone = gr.State([])  # the standalone questions asked so far, for follow-ups
+    last = gr.State(None)  # the last Answer, for the follow-up chips
     with gr.Row(equal_height=True):
         question = gr.Textbox(
             elem_id="question",
@@ -158,15 +197,30 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         )
         send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=80)
         clear = gr.Button("New chat", elem_id="clear", variant="secondary", scale=1, min_width=80)
+    chips: list[gr.Button] = []
     if compact:
-        filters = []
+        filters: list = []
     else:
+        with gr.Row(elem_id="follow-ups", elem_classes="na-chips"):
+            chips = [
+                gr.Button(visible=False, size="sm", variant="secondary", elem_classes="na-chip", min_width=60)
+                for _ in range(FOLLOW_UPS)
+            ]
+        with gr.Row(elem_id="filter-chips", elem_classes="na-chips"):
+            shown_filters = gr.HTML(elem_id="active-filters", padding=False)
+            reset = gr.Button(
+                "Clear filters", visible=False, size="sm", elem_id="clear-filters", min_width=60, scale=0
+            )
         sources = sorted({a.source for a in articles if a.source})
         with gr.Accordion("Filters", open=False, elem_id="filters"), gr.Row():
             source = gr.Dropdown([ALL_SOURCES, *sources], value=ALL_SOURCES, label="Source", elem_id="source")
             date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="date-from")
             date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="date-to")
         filters = [source, date_from, date_to]
+        for box in filters:
+            box.change(_filter_chips, filters, [shown_filters, reset], api_name=False, show_progress="hidden")
+        reset.click(lambda: (ALL_SOURCES, "", ""), None, filters, api_name=False, show_progress="hidden")
+    hidden = [gr.update(visible=False) for _ in chips]
 
     def respond(
         message: str,
@@ -180,20 +234,23 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         messages = list(messages or [])
         text = (message or "").strip()
         if not text:
-            yield "", messages, history
+            yield "", messages, history, None, *hidden
             return
         messages.append({"role": "user", "content": render_question(text)})
         pending = render_pending(WAITING[assistant.mode])
-        yield "", [*messages, {"role": "assistant", "content": pending}], history
+        yield "", [*messages, {"role": "assistant", "content": pending}], history, None, *hidden
+        answer = None
         try:
             chosen = None if compact else parse_filters(source, date_from, date_to)
             draft = ""
             for item in assistant.stream(text, filters=chosen, history=history):
                 if isinstance(item, str):  # LLM mode: the draft grows as tokens arrive
                     draft += item
-                    yield "", [*messages, {"role": "assistant", "content": render_draft(draft)}], history
+                    shown = [*messages, {"role": "assistant", "content": render_draft(draft)}]
+                    yield "", shown, history, None, *hidden
                 else:
-                    reply = answer_html(assistant, item, link_base(request))
+                    answer = item
+                    reply = answer_html(assistant, item, link_base(request), chosen)
                     history = [*history, item.question]
         except AssistantError as exc:
             reply = render_error(_sentence(str(exc)))
@@ -201,17 +258,43 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
             log.exception("answering %r failed", text)
             reply = render_error(GENERIC_ERROR)
         messages.append({"role": "assistant", "content": reply})
-        yield "", messages, history
+        yield "", messages, history, answer, *hidden
+
+    def suggest(answer: Answer | None, source=None, date_from=None, date_to=None) -> list:
+        """The follow-up chips for the last answer: questions it leads to that are answered."""
+        if answer is None:
+            return hidden
+        try:
+            chosen = parse_filters(source, date_from, date_to)
+            articles = _articles_of(assistant, answer)
+            found = follow_ups(answer, articles, lambda q: assistant.ask(q, filters=chosen), limit=len(chips))
+        except Exception:
+            log.exception("follow-up questions failed")
+            found = []
+        return [gr.update(value=q, visible=True) for q in found] + hidden[len(found) :]
 
     inputs = [question, chatbot, standalone, *filters]
-    outputs = [question, chatbot, standalone]
-    send.click(respond, inputs, outputs, api_name="ask")
-    question.submit(respond, inputs, outputs, api_name=False)
-    # an example in the empty chat asks itself
-    chatbot.example_select(_example_text, None, question, api_name=False, show_progress="hidden").then(
-        respond, inputs, outputs, api_name=False
+    outputs = [question, chatbot, standalone, last, *chips]
+
+    def asked(event) -> None:
+        """After an answer, its follow-up chips (the main page only)."""
+        if chips:
+            event.then(suggest, [last, *filters], chips, api_name=False, show_progress="hidden")
+
+    asked(send.click(respond, inputs, outputs, api_name="ask"))
+    asked(question.submit(respond, inputs, outputs, api_name=False))
+    # an example in the empty chat, or a follow-up chip, asks itself
+    select = chatbot.example_select(_example_text, None, question, api_name=False, show_progress="hidden")
+    asked(select.then(respond, inputs, outputs, api_name=False))
+    for chip in chips:
+        clicked = chip.click(lambda q: q, chip, question, api_name=False, show_progress="hidden")
+        asked(clicked.then(respond, inputs, outputs, api_name=False))
+    clear.click(
+        lambda: ([], [], "", None, *hidden),
+        None,
+        [chatbot, standalone, question, last, *chips],
+        api_name="clear",
     )
-    clear.click(lambda: ([], [], ""), None, [chatbot, standalone, question], api_name="clear")
     return None if compact else source
 
 
