@@ -301,7 +301,13 @@ def test_upload_ask_delete(server, page, tmp_path):
     page.get_by_role("tab", name="Articles").click()
     page.locator("#delete-choice input").click()
     page.get_by_role("option", name="Glacier Park reopens", exact=False).click()
+    page.locator("#delete").click()  # asks first
+    expect(page.locator("#delete-question")).to_contain_text("Delete Glacier Park reopens")
+    page.locator("#delete-cancel").click()  # kept
+    expect(page.locator("#delete-confirm")).to_be_hidden()
+    assert "Glacier Park reopens after record snowfall" in page.locator("#articles").inner_text()
     page.locator("#delete").click()
+    page.locator("#delete-confirm").click()
     page.locator("#delete-status").get_by_text("Deleted").wait_for()
     page.locator("#articles").get_by_text("Glacier Park reopens").wait_for(state="detached")
     titles = [a["title"] for a in httpx.get(f"{server.url}/api/articles").json()]
@@ -346,6 +352,18 @@ def test_embed_page_web_component(server, embed_origin, page):
     widget = page.locator("gradio-app")
     widget.locator("#question textarea").wait_for(timeout=UI_WAIT_MS)
     assert "224" in ask(page, SINAI, scope=widget).inner_text()
+
+
+def test_docs_render_with_the_network_off(server, page):
+    """/docs loads Swagger UI from the app itself: with every other host unreachable it renders."""
+    local = re.compile(rf"^{re.escape(server.url)}/")
+    page.context.route(
+        "**/*", lambda route: route.continue_() if local.match(route.request.url) else route.abort()
+    )
+    page.goto(f"{server.url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("News Assistant API", timeout=UI_WAIT_MS)
+    page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
+    assert not page.errors
 
 
 def test_widget_refuses_unlisted_embedders(server):

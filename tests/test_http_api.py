@@ -34,7 +34,12 @@ def client(server):
 
 def test_healthz_and_docs(server, client):
     assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"  # no token needed
-    assert client.get("/docs").status_code == 200
+    docs = httpx.get(f"{server.url}/docs")  # no token needed, nor any other host (web/docs.py)
+    assert docs.status_code == 200 and "cdn." not in docs.text and "https://" not in docs.text
+    assets = re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', docs.text)
+    assert len(assets) >= 2, docs.text  # the script and the style
+    for asset in assets:
+        assert httpx.get(f"{server.url}{asset}").status_code == 200, asset
     spec = client.get("/openapi.json").json()
     assert {"/api/ask", "/api/articles", "/api/articles/{article_id}"} <= set(spec["paths"])
 

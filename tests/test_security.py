@@ -215,6 +215,20 @@ def test_reader_escapes_the_article_and_runs_only_its_own_script(bearer):
         bearer.delete(f"/api/articles/{article_id}")
 
 
+def test_a_bare_host_is_read_as_https_and_paths_still_are_not():
+    from assistant.errors import InputError
+    from assistant.web.sources import urls_only
+
+    assert urls_only([" dawn.com ", "www.dawn.com/news/1", "example.org:8080/feed"]) == [
+        "https://dawn.com",
+        "https://www.dawn.com/news/1",
+        "https://example.org:8080/feed",
+    ]
+    for path in ("notes.txt", "articles.jsonl", "/etc/passwd", "./dawn.com", "~/dawn.com", "localhost"):
+        with pytest.raises(InputError, match="is not an http"):
+            urls_only([path])
+
+
 # ------------------------------------------------------------------------ 1. server-file read
 
 

@@ -153,3 +153,25 @@ def test_follow_up_candidates_are_the_names_near_the_quotes():
 
     assert follow_ups(answer, {"m": article}, ask) == ["What did Vladimir Putin say?"]
     assert follow_ups(Answer("not covered", True), {"m": article}, ask) == []
+
+
+def test_confidence_label_is_the_calibrated_band():
+    quote = cite("It carried 212 passengers.")
+    for confidence, label in ((0.91, "High"), (0.7, "High"), (0.55, "Medium"), (0.39, "Low")):
+        answer = Answer("x [1]", False, [quote], confidence=confidence)
+        fragment = render_answer(answer, {"a1": ARTICLE})
+        assert f">{label} confidence<" in fragment and f"{confidence:.0%}" in fragment
+    closest = Answer("closest [1]", True, [quote], confidence=0.95)
+    assert ">Low confidence<" in render_answer(closest, {"a1": ARTICLE})
+
+
+def test_a_note_repeated_for_many_feed_entries_is_said_once_with_its_count():
+    from assistant.web.ui import _collapsed
+
+    notes = [(f"https://f.example/{n}", "dropped page boilerplate") for n in range(30)]
+    notes += [("https://f.example/x", "undated"), ("https://f.example/feed", "feed title missing")]
+    assert _collapsed(notes, "https://f.example/feed") == [
+        "dropped page boilerplate (30 entries)",
+        "https://f.example/x: undated",
+        "feed title missing",
+    ]

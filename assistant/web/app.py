@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web import articles, ask, health, mcp, openai, reader, sources  # noqa: E402
+from assistant.web import articles, ask, docs, health, mcp, openai, reader, sources  # noqa: E402
 from assistant.web.chat_html import CSS, PAGE_JS  # noqa: E402
 from assistant.web.guard import Guard, Served  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
@@ -74,7 +74,9 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         description="Answers questions from loaded news articles, with verified quoted citations.",
         version="1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from local files, not a CDN
     )
+    docs.mount(app)
 
     # --- errors: 4xx JSON {"error": message}, never a traceback
     @app.exception_handler(AssistantError)

@@ -19,6 +19,7 @@ from assistant.web.present import (
     answer_body,
     article_label,
     confidence_label,
+    confidence_note,
     display_date,
     reader_href,
     safe_url,
@@ -231,7 +232,8 @@ def render_answer(
     heading = "Source" if len(groups) == 1 else "Sources"
     # An abstention with a citation shows the closest passage; its text says it may not answer.
     kind = "na-note" if answer.abstained else "na-answer"
-    confidence = f'<span class="na-confidence">{confidence_label(answer)}</span>'
+    label, note = confidence_label(answer), text(confidence_note(answer))
+    confidence = f'<span class="na-confidence" title="{note}">{label}</span>'
     return (
         f'<div class="{kind}">{notice}<p class="na-text">{body}</p>{below}{unverified}'
         f'<div class="na-sources"><div class="na-sources-title">{heading}</div>{cards}</div>'

@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Served to anyone even when a token is set: liveness, the API's own docs, Gradio's static loader.
 OPEN_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/gradio.js"})
+OPEN_PREFIXES = ("/docs/assets/",)  # the docs page's own script and style (web/docs.py)
 WRONG_TOKEN = "missing or wrong bearer token"
 # Routes for programs, not browsers: the bearer token is their only credential.
 PROGRAMMATIC = ("/api/", "/v1/", "/mcp")
@@ -147,7 +148,7 @@ class Guard:
 
     def refusal(self, path: str, headers: Headers) -> str | None:
         """Why this request may not pass, or None."""
-        if path in OPEN_PATHS:
+        if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             return None
         if path.startswith(PROGRAMMATIC):
             if self.token:

@@ -64,16 +64,28 @@ def article_label(title: str | None, source: str | None, published: str | None, 
     return "Untitled article"
 
 
+# The bands of Answer.confidence, the calibrated probability that the answer is right
+# (docs/web.md, "Confidence"): (lowest probability, label).
+BANDS = ((0.7, "High"), (0.4, "Medium"), (0.0, "Low"))
+
+
 def confidence_label(answer: Answer) -> str:
-    """Answer.confidence in plain words: the probability that the answer is right, in three bands
-    (an abstention showing the closest passage is low, whatever threshold it fell under)."""
+    """Answer.confidence in plain words: its band (BANDS); an abstention showing the closest
+    passage is low, whatever threshold it fell under."""
     if answer.abstained:
         return "Low confidence"
-    if answer.confidence >= 0.7:
-        return "High confidence"
-    if answer.confidence >= 0.4:
-        return "Medium confidence"
-    return "Low confidence"
+    band = next(label for floor, label in BANDS if answer.confidence >= floor)
+    return f"{band} confidence"
+
+
+def confidence_note(answer: Answer) -> str:
+    """What the label means, for its tooltip."""
+    if answer.abstained:
+        return "The articles may not answer this: the closest passage is shown, not an answer."
+    return (
+        f"The calibrated chance that this answer is right: {answer.confidence:.0%} "
+        "(high: 70% or more, medium: 40 to 70%, low: under 40%)."
+    )
 
 
 # The headline an extractive answer opens with ("From “Title”: quote [1]"); the card names it.

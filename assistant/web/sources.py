@@ -9,6 +9,7 @@ files (issue 20)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -24,12 +25,27 @@ from assistant.schema import IngestReport
 MAX_URLS = 100
 
 
+# A bare host with an optional port and path ("dawn.com", "www.dawn.com/news/1"): read as https.
+_BARE_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})\.)+[A-Za-z]{2,63}(?::\d{1,5})?(?:/\S*)?")
+# ... unless the last label is a file type: "notes.txt" names a file, not a site.
+_FILE_SUFFIX = re.compile(r"\.(txt|md|markdown|html?|jsonl?|xml|csv|pdf)$", re.IGNORECASE)
+
+
+def as_url(value: str) -> str:
+    """``value`` trimmed; a bare host ("dawn.com", "www.dawn.com/news/1") as its https URL."""
+    url = value.strip()
+    if _BARE_HOST.fullmatch(url) and not _FILE_SUFFIX.search(url.split("/", 1)[0]):
+        return f"https://{url}"
+    return url
+
+
 def urls_only(values: Iterable[str]) -> list[str]:
-    """``values`` trimmed, each an http or https URL naming a host; InputError for the first that is
-    not (a path, another scheme), so nothing is ingested from a request naming a server file."""
+    """``values`` trimmed, each an http or https URL naming a host (a bare host is read as https);
+    InputError for the first that is not (a path, another scheme), so nothing is ingested from a
+    request naming a server file."""
     urls = []
     for value in values:
-        url = value.strip()
+        url = as_url(value)
         try:
             parts = urlsplit(url)
             named = bool(parts.hostname)

@@ -491,6 +491,10 @@ def _articles_tab(
             choices=_article_choices(assistant), label="Article to delete", elem_id="delete-choice", scale=4
         )
         delete = gr.Button("Delete", variant="stop", elem_id="delete", scale=1, min_width=80)
+    with gr.Row(equal_height=True, visible=False, elem_id="delete-confirm-row") as confirm_row:
+        confirm_text = gr.HTML(elem_id="delete-question")
+        confirm = gr.Button("Delete it", variant="stop", elem_id="delete-confirm", scale=0, min_width=100)
+        cancel = gr.Button("Keep it", elem_id="delete-cancel", scale=0, min_width=100)
     status = gr.HTML(elem_id="delete-status")
 
     tab = ArticlesTab(
@@ -498,7 +502,11 @@ def _articles_tab(
     )
     outputs = tab.outputs()
     add.click(tab.add_files, [upload], outputs, api_name="add_articles")
-    delete.click(tab.delete, [chosen], tab.outputs(status), api_name="delete_article")
+    # Delete asks first; "Delete it" deletes (the API's delete_article), "Keep it" does nothing
+    delete.click(_confirm_delete(assistant), [chosen], [confirm_row, confirm_text, status], api_name=False)
+    confirm.click(lambda: gr.update(visible=False), None, confirm_row, api_name=False, show_progress="hidden")
+    confirm.click(tab.delete, [chosen], tab.outputs(status), api_name="delete_article")
+    cancel.click(lambda: gr.update(visible=False), None, confirm_row, api_name=False, show_progress="hidden")
     fetch.click(tab.add_url, [url_box, follow], outputs, api_name="add_source")
     url_box.submit(tab.add_url, [url_box, follow], outputs, api_name=False)
     sync.click(tab.sync_now, None, outputs, api_name="sync_feeds")
@@ -506,8 +514,21 @@ def _articles_tab(
     return tab
 
 
+def _confirm_delete(assistant: Assistant) -> Callable[[str | None], tuple]:
+    def ask(article_id: str | None) -> tuple:
+        """Show the confirmation for ``article_id`` (nothing is deleted yet)."""
+        if not article_id:
+            return gr.update(visible=False), "", render_note("Choose an article to delete.")
+        label = next((lbl for lbl, i in _article_choices(assistant) if i == article_id), article_id)
+        question = render_note(f"Delete {label}? Its text and chunks are removed; this can't be undone.")
+        return gr.update(visible=True), question, ""
+
+    return ask
+
+
 def _ticker(progress: gr.Progress, what: str) -> Callable[[int, int], None]:
-    return lambda done, total: progress((done, total), desc=what, unit="entries")
+    """Progress as "Fetching articles: 3 of 30"."""
+    return lambda done, total: progress((done, total), desc=f"{what}: {done} of {total}", unit="entries")
 
 
 def _feed_choices(assistant: Assistant) -> list[str]:
@@ -515,10 +536,26 @@ def _feed_choices(assistant: Assistant) -> list[str]:
 
 
 def _fill(result: FileResult, report: IngestReport, url: str) -> None:
-    """One URL's (or sync's) report as a report line; entry failures name their page."""
+    """One URL's (or sync's) report as a report line; entry failures name their page, and a note or
+    failure repeated for many entries is said once, with their count."""
     result.added, result.updated, result.skipped = report.added, report.updated, report.skipped
-    result.failed = [reason if origin == url else f"{origin}: {reason}" for origin, reason in report.failed]
-    result.notes = [note if origin == url else f"{origin}: {note}" for origin, note in report.notes]
+    result.failed = _collapsed(report.failed, url)
+    result.notes = _collapsed(report.notes, url)
+
+
+def _collapsed(items: list[tuple[str, str]], url: str) -> list[str]:
+    """(origin, message) pairs as lines: "origin: message", or "message (30 entries)" when many
+    origins share it; the URL's own messages bare."""
+    by_message: dict[str, list[str]] = {}
+    for origin, message in items:
+        by_message.setdefault(message, []).append(origin)
+    lines = []
+    for message, origins in by_message.items():
+        if len(origins) > 1:
+            lines.append(f"{message} ({len(origins)} entries)")
+        else:
+            lines.append(message if origins[0] == url else f"{origins[0]}: {message}")
+    return lines
 
 
 def _article_choices(assistant: Assistant, articles: list[Article] | None = None) -> list[tuple[str, str]]:
