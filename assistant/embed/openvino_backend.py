@@ -23,12 +23,13 @@ from assistant.embed.forward import INPUTS, Forward
 log = logging.getLogger(__name__)
 
 
-def run_openvino(model_file: Path, output: str | None = None) -> Forward:
+def run_openvino(model_file: Path, output: str | None = None, cache: Path | None = None) -> Forward:
     """A forward pass of the ONNX graph in ``model_file`` compiled by OpenVINO for the CPU,
     returning its output named ``output`` (its first one if None). Only the inputs the graph
     declares are fed.
 
-    The compiled model is kept in ``openvino-<precision>/`` beside ``model_file`` (OpenVINO's
+    The compiled model is kept in ``openvino-<precision>/`` in ``cache`` (default: beside
+    ``model_file``; a shipped model's folder may be read-only) (OpenVINO's
     CACHE_DIR: it keys each blob by the graph, the config, the device and its own version, and
     recompiles over a damaged one), so a later process loads it instead of compiling: about 0.25 s
     of every cold ``assistant ask`` (``python bench/cold_ask.py``), for 90 MB of disk. One folder
@@ -40,7 +41,7 @@ def run_openvino(model_file: Path, output: str | None = None) -> Forward:
     precision = core.get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
     try:
         compiled = core.compile_model(
-            str(model_file), "CPU", {"CACHE_DIR": str(model_file.parent / f"openvino-{precision}")}
+            str(model_file), "CPU", {"CACHE_DIR": str((cache or model_file.parent) / f"openvino-{precision}")}
         )
     except RuntimeError as exc:  # OpenVINO reports a cache folder it can't create this way
         log.info("compiling without OpenVINO's model cache (%s)", str(exc).strip().splitlines()[-1])

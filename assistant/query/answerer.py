@@ -17,7 +17,9 @@ from assistant.query.batcher import QuestionBatcher
 from assistant.query.context import refers_back, restates, section_heading, usable
 from assistant.query.question import Question, analyse
 from assistant.query.rank import FEATURES, Candidate, Ranker, load_ranker, matches_kind, rank
+from assistant.query.rerank import previous_ids, rerank
 from assistant.query.retrieve import Passage, retrieve
+from assistant.reader import model as answer_model
 from assistant.schema import Answer, Article, Citation, Filters, day_int
 from assistant.store.corpus import CorpusStore
 from assistant.store.ids import sentence_id, sentence_index
@@ -98,6 +100,10 @@ class Answerer:
         self._store = store
         self._keyword = keyword
         self.ranker: Ranker = load_ranker()
+        folder = answer_model.resolve(settings.answer_model)
+        self.reader = (
+            answer_model.load(folder, settings.embed_backend, settings.embed_cache_dir) if folder else None
+        )
 
     def answer(
         self,
@@ -135,18 +141,30 @@ class Answerer:
             question_info = replace(question_info, period=None)
         titles = self._store.titles([p.article_id for p in passages])
         ranked = rank(question_info, vector, passages, rows, titles, self.ranker.sentence)
+        if self.reader is not None:
+            n = self._settings.answer_candidates
+            known = {r.sentence_id: r for r in rows}
+            missing = [i for i in previous_ids(ranked, n) if i not in known]
+            known.update((r.sentence_id, r) for r in self._store.sentences(missing))
+            ranked = rerank(self.reader, text, ranked, titles, known, n)
         return Evidence(text, question_info, passages, rows, ranked)
 
     @property
     def threshold(self) -> float:
-        """The confidence an answer needs: the setting, else the one fitted with the ranker."""
+        """The confidence an answer needs: the setting, else the one fitted with the answer model
+        (or the ranker, without one)."""
         setting = self._settings.abstain_threshold
-        return self.ranker.threshold if setting < 0 else setting
+        if setting >= 0:
+            return setting
+        return self.reader.calibration.threshold if self.reader is not None else self.ranker.threshold
 
     def confidence(self, evidence: Evidence) -> float:
-        """Calibrated probability that the best sentence answers the question."""
+        """Calibrated probability that the best sentence answers the question: the answer
+        model's, else the ranker's confidence model over the ranked list."""
         if not evidence.ranked:
             return 0.0
+        if self.reader is not None:
+            return evidence.ranked[0].score
         z = float(self.ranker.confidence.logits(confidence_features(evidence.ranked, evidence.asks))[0])
         return float(1.0 / (1.0 + np.exp(-z)))
 

@@ -1,0 +1,97 @@
+"""The answer model at ask time: the shipped int8 ONNX cross-encoder, no torch.
+
+It runs on the encoder's backend (embed/openvino_backend.py or embed/onnx_backend.py), so an ask
+loads one runtime; the tokenizer is configured once, before any thread uses it.
+
+A model folder holds ``model.onnx`` (one logit per pair), ``tokenizer.json`` and
+``calibration.json``: the temperature and bias that turn a logit into the probability that the
+sentence answers the question (fitted on held-out folds: ``bench/answer_quality.py --fit``), and the
+confidence threshold chosen there. ``assistant/models/answer/`` is the shipped one; another folder
+of the same files is used by naming it in ``ASSISTANT_ANSWER_MODEL``.
+
+Hand-written rather than sentence-transformers' ``CrossEncoder``: that needs torch at ask time
+(300 MB more resident, seconds more of cold start), and its ONNX backend needs optimum, which does
+not install with the pinned transformers (docs/architecture.md, "Encoder backends").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.embed.onnx_backend import run_onnx
+from assistant.embed.openvino_backend import run_openvino
+from assistant.reader.text import MAX_TOKENS
+
+SHIPPED = Path(__file__).resolve().parent.parent / "models" / "answer"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """P(answers) = sigmoid(scale * logit + bias); ``threshold``: the confidence an answer needs."""
+
+    scale: float
+    bias: float
+    threshold: float
+
+    def probability(self, logits: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.scale * logits + self.bias)))
+
+
+class AnswerModel:
+    """Scores (question, passage) pairs: a logit each, higher when the passage answers."""
+
+    def __init__(self, folder: Path, backend: str = "onnx", cache: Path | None = None) -> None:
+        """``backend``: the encoder's (ASSISTANT_EMBED_BACKEND): "openvino" runs the graph on
+        OpenVINO (its compiled model kept in ``cache``), any other on onnxruntime (one int8 file
+        serves both; torch is never needed)."""
+        from tokenizers import Tokenizer
+
+        missing = [
+            n for n in ("model.onnx", "tokenizer.json", "calibration.json") if not (folder / n).is_file()
+        ]
+        if missing:
+            raise FileNotFoundError(f"the answer model folder {folder} lacks {', '.join(missing)}")
+        self.folder = folder
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # The pair's second text is the one cut when too long: it leads with the candidate
+        # sentence and ends with context (reader/text.py).
+        tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
+        tokenizer.enable_padding()
+        self._tokenizer = tokenizer
+        model_file = folder / "model.onnx"
+        self._forward = (
+            run_openvino(model_file, "logits", cache)
+            if backend == "openvino"
+            else run_onnx(model_file, "logits")
+        )
+        data = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+        self.calibration = Calibration(float(data["scale"]), float(data["bias"]), float(data["threshold"]))
+
+    def logits(self, question: str, passages: list[str]) -> np.ndarray:
+        """One logit per passage, in order."""
+        if not passages:
+            return np.zeros(0, dtype=np.float32)
+        encoded = self._tokenizer.encode_batch([(question, p) for p in passages])
+        ids, mask, types = (
+            np.asarray([getattr(e, name) for e in encoded], dtype=np.int64)
+            for name in ("ids", "attention_mask", "type_ids")
+        )
+        return np.asarray(self._forward(ids, mask, types), dtype=np.float32).reshape(-1)
+
+
+def resolve(name: str) -> Path | None:
+    """The model folder a setting names: "default" (the shipped one), "none" (no model), a path."""
+    if name in ("", "none"):
+        return None
+    return SHIPPED if name == "default" else Path(name).expanduser()
+
+
+@lru_cache(maxsize=4)
+def load(folder: Path, backend: str, cache: Path) -> AnswerModel:
+    """One model per folder and backend per process: every Answerer of a process shares it."""
+    return AnswerModel(folder, backend, cache / "answer-model")
