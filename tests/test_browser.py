@@ -269,6 +269,23 @@ def test_follow_up_then_clear(server, page):
     assert fresh.is_visible()
 
 
+def test_the_chat_survives_a_reload_until_new_chat(server, page):
+    page.goto(server.url)
+    ask(page, SINAI)
+    page.reload()
+    answers = page.locator("#chat .na-answer")
+    expect(answers).to_have_count(1, timeout=UI_WAIT_MS)
+    assert "224" in answers.first.inner_text()
+    follow_up = ask(page, "And in Paris?")  # the follow-up history came back too
+    assert "129" in follow_up.inner_text()
+    page.locator("#clear").click()
+    expect(answers).to_have_count(0)
+    page.reload()
+    ask(page, SINAI)  # after the page's load events: had the old chat come back, three answers
+    expect(answers).to_have_count(1)
+    assert not page.errors
+
+
 def test_abstention_is_plain(server, page):
     page.goto(server.url)
     answer = ask(page, "Who won the 2018 football World Cup?")
@@ -347,6 +364,25 @@ def test_embed_page_from_second_origin(server, embed_origin, page):
     assert frame.locator("#articles-tab, #filters").count() == 0
 
 
+@pytest.mark.parametrize("size", ["360x520", "320x480"])
+def test_widget_in_a_small_frame_keeps_its_input_in_view(server, embed_origin, page, size):
+    """In a small iframe on another origin, three answers later the input is still inside the frame
+    and the page in the frame does not scroll: the conversation scrolls inside the chat."""
+    page.goto(f"{embed_origin}/embed.html?server={server.url}&size={size}")
+    frame = page.frame_locator("#assistant-frame")
+    frame.locator("#question textarea").wait_for(timeout=UI_WAIT_MS)
+    for question in (SINAI, "And in Paris?", "Who invoked the EU's mutual assistance clause?"):
+        ask(page, question, scope=frame)
+    outer = page.locator("#assistant-frame").bounding_box()
+    for control in ("#question textarea", "#ask", "#clear"):
+        box = frame.locator(control).bounding_box()
+        assert box and outer and box["y"] >= outer["y"], (control, box, outer)
+        assert box["y"] + box["height"] <= outer["y"] + outer["height"], (control, box, outer)
+    inner = next(f for f in page.frames if "/widget" in f.url)
+    assert inner.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1")
+    assert frame.locator("#chat .na-answer").count() == 3
+
+
 def test_embed_page_web_component(server, embed_origin, page):
     page.goto(f"{embed_origin}/embed.html?server={server.url}&mode=component")
     widget = page.locator("gradio-app")
@@ -379,6 +415,7 @@ def test_login_then_chat_and_upload(page, tmp_path):
     app = WebApp(env=login).start()
     try:
         page.goto(app.url)
+        page.get_by_label("username").wait_for(timeout=UI_WAIT_MS)  # a busy machine renders late
         page.get_by_label("username").fill("editor")
         page.get_by_label("password").fill("pw-browser")
         page.get_by_role("button", name="Login").click()

@@ -158,7 +158,7 @@ def widget_examples(articles: list[Article]) -> list[str]:
 # ------------------------------------------------------------------------------------------ pages
 
 
-def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
+def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr.Dropdown | None:
     """The chat itself: messages, input, send and clear; filters unless ``compact``.
 
     Returns the source filter (None when compact) so the Articles tab can update its choices.
@@ -168,7 +168,11 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         elem_id="chat",
         label="Chat",
         show_label=False,
-        height=420 if compact else 560,
+        # the widget's chat fills its frame (the input stays in view, the messages scroll)
+        height="calc(100vh - 170px)" if compact else 560,
+        scale=1 if compact else None,
+        min_height=120 if compact else None,
+        elem_classes=["na-widget-chat"] if compact else None,
         sanitize_html=True,
         latex_delimiters=[],
         feedback_options=None,
@@ -194,9 +198,11 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
             max_lines=4,
             submit_btn=False,
             autofocus=not compact,
+            min_width=120 if compact else 160,  # the widget's row stays one line from 320 px
         )
-        send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=80)
-        clear = gr.Button("New chat", elem_id="clear", variant="secondary", scale=1, min_width=80)
+        button_width = 56 if compact else 80
+        send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=button_width)
+        clear = gr.Button("New chat", elem_id="clear", variant="secondary", scale=1, min_width=button_width)
     chips: list[gr.Button] = []
     if compact:
         filters: list = []
@@ -234,11 +240,11 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         messages = list(messages or [])
         text = (message or "").strip()
         if not text:
-            yield "", messages, history, None, *hidden
+            yield "", messages, history, None, gr.skip(), *hidden
             return
         messages.append({"role": "user", "content": render_question(text)})
         pending = render_pending(WAITING[assistant.mode])
-        yield "", [*messages, {"role": "assistant", "content": pending}], history, None, *hidden
+        yield "", [*messages, {"role": "assistant", "content": pending}], history, None, gr.skip(), *hidden
         answer = None
         try:
             chosen = None if compact else parse_filters(source, date_from, date_to)
@@ -247,7 +253,7 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
                 if isinstance(item, str):  # LLM mode: the draft grows as tokens arrive
                     draft += item
                     shown = [*messages, {"role": "assistant", "content": render_draft(draft)}]
-                    yield "", shown, history, None, *hidden
+                    yield "", shown, history, None, gr.skip(), *hidden
                 else:
                     answer = item
                     reply = answer_html(assistant, item, link_base(request), chosen)
@@ -258,7 +264,8 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
             log.exception("answering %r failed", text)
             reply = render_error(GENERIC_ERROR)
         messages.append({"role": "assistant", "content": reply})
-        yield "", messages, history, answer, *hidden
+        # kept in the browser with the answer itself, so a reload right after it still has it
+        yield "", messages, history, answer, _saved(messages, history), *hidden
 
     def suggest(answer: Answer | None, source=None, date_from=None, date_to=None) -> list:
         """The follow-up chips for the last answer: questions it leads to that are answered."""
@@ -273,8 +280,12 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
             found = []
         return [gr.update(value=q, visible=True) for q in found] + hidden[len(found) :]
 
+    # The chat survives a reload: messages and follow-up history kept in the browser's storage
+    # (the page's and the widget's apart), restored on load; "New chat" empties it.
+    saved = gr.BrowserState({}, storage_key=f"news-assistant-{'widget' if compact else 'chat'}")
+    page.load(_restored, saved, [chatbot, standalone], api_name=False, show_progress="hidden")
     inputs = [question, chatbot, standalone, *filters]
-    outputs = [question, chatbot, standalone, last, *chips]
+    outputs = [question, chatbot, standalone, last, saved, *chips]
 
     def asked(event) -> None:
         """After an answer, its follow-up chips (the main page only)."""
@@ -290,12 +301,50 @@ def _chat_section(assistant: Assistant, *, compact: bool) -> gr.Dropdown | None:
         clicked = chip.click(lambda q: q, chip, question, api_name=False, show_progress="hidden")
         asked(clicked.then(respond, inputs, outputs, api_name=False))
     clear.click(
-        lambda: ([], [], "", None, *hidden),
+        lambda: ([], [], "", None, {}, *hidden),
         None,
-        [chatbot, standalone, question, last, *chips],
+        [chatbot, standalone, question, last, saved, *chips],
         api_name="clear",
     )
     return None if compact else source
+
+
+# At most this many messages are kept in the browser's storage (the latest).
+KEPT_MESSAGES = 100
+
+
+def _text_of(content: object) -> str | None:
+    """A message's HTML: Gradio hands it back as a string or as content parts ({"type": "text"})."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        return "".join(p for p in parts if isinstance(p, str)) if parts else None
+    return None
+
+
+def _saved(messages: list | None, history: list[str] | None) -> dict:
+    kept = [
+        {"role": m.get("role"), "content": _text_of(m.get("content"))}
+        for m in (messages or [])
+        if isinstance(m, dict) and _text_of(m.get("content")) is not None
+    ]
+    return {"messages": kept[-KEPT_MESSAGES:], "history": list(history or [])[-KEPT_MESSAGES:]}
+
+
+def _restored(saved: dict | None) -> tuple[list, list[str]]:
+    """The chat kept in the browser, as far as it has the shape ``_saved`` writes (the browser's
+    storage is the visitor's: anything else is dropped; Gradio sanitizes the HTML it shows)."""
+    saved = saved if isinstance(saved, dict) else {}
+    messages = [
+        {"role": m["role"], "content": m["content"]}
+        for m in saved.get("messages") or []
+        if isinstance(m, dict)
+        and m.get("role") in {"user", "assistant"}
+        and isinstance(m.get("content"), str)
+    ][-KEPT_MESSAGES:]
+    history = [q for q in saved.get("history") or [] if isinstance(q, str)][-KEPT_MESSAGES:]
+    return messages, history
 
 
 def _example_text(selected: gr.SelectData) -> str:
@@ -577,7 +626,7 @@ def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
         )
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
-                source = _chat_section(assistant, compact=False)
+                source = _chat_section(assistant, demo, compact=False)
             with gr.Tab("Articles", id="articles-tab", elem_id="articles-tab"):
                 tab = _articles_tab(assistant, max_file_mb, source)
         # what is loaded may have changed since the page was built (other users, the API)
@@ -589,7 +638,7 @@ def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
 def build_widget(assistant: Assistant) -> gr.Blocks:
     """The chat alone, for embedding in other pages (no tabs, filters or header)."""
     with gr.Blocks(title="News Assistant", analytics_enabled=False, fill_height=True) as widget:
-        _chat_section(assistant, compact=True)
+        _chat_section(assistant, widget, compact=True)
 
         def answer(question: str, history: list[str] | None = None) -> dict:
             """Answer ``question`` (earlier questions in ``history``); Answer.to_dict() as JSON."""
@@ -608,4 +657,5 @@ HEADER_CSS = """
 .na-header h1 { font-size: 1.5rem; margin: .2rem 0 0 0; }
 .na-header p { margin: .1rem 0 .4rem 0; color: var(--body-text-color-subdued); }
 footer { display: none !important; }
+.main.fillable:has(.na-widget-chat) { padding: 6px 8px !important; }
 """
