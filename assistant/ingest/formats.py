@@ -65,13 +65,56 @@ def parse(path: Path, text: str) -> tuple[list[RawDoc], list[tuple[str, str]]]:
 
 
 def _parse_text(text: str, origin: str) -> RawDoc:
-    """A first line that is short, unpunctuated and followed by a blank line is the headline."""
+    """A first line that is short, unpunctuated and followed by a blank line is the headline; a
+    short line after it that names a date ("Glasgow Herald, 14 March 2024", "14 March 2024",
+    "By Ann Lee | 2024-03-14") gives the date and the source (or author) before it."""
     lines = text.lstrip("\ufeff\n\r ").split("\n")
     first = lines[0].strip()
     rest_starts_blank = len(lines) > 1 and not lines[1].strip()
-    if first and len(first) <= 150 and rest_starts_blank and not re.search(r"[.!?:\"”]$", first):
-        return RawDoc(text="\n".join(lines[1:]), origin=origin, title=first)
-    return RawDoc(text=text, origin=origin)
+    if not (first and len(first) <= 150 and rest_starts_blank and not re.search(r"[.!?:\"”]$", first)):
+        return RawDoc(text=text, origin=origin)
+    doc = RawDoc(text="\n".join(lines[1:]), origin=origin, title=first)
+    at = next((i for i in range(1, min(len(lines), 4)) if lines[i].strip()), None)
+    found = _dateline(lines[at]) if at is not None else None
+    if found is not None:
+        who, doc.published = found
+        if who and re.match(r"(?i)by\s", who):
+            doc.author = re.sub(r"(?i)^by\s+", "", who)
+        else:
+            doc.source = who
+        doc.text = "\n".join(lines[at + 1 :])
+    return doc
+
+
+# A line that states a date: a month name with a year, or an ISO or d/m/y date.
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})",
+    re.IGNORECASE,
+)
+
+
+# What may follow the date on its line: a time and a zone ("10:00 GMT").
+_AFTER_DATE = re.compile(
+    r"[\s,|·–—-]*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,5})?)?\s*", re.IGNORECASE
+)
+
+
+def _dateline(line: str) -> tuple[str | None, str] | None:
+    """("Glasgow Herald", "14 March 2024") for "Glasgow Herald, 14 March 2024"; None unless the
+    line is short and ends with a date (with at most a weekday or time after it)."""
+    line = line.strip()
+    match = _DATE.search(line)
+    if len(line) > 100 or match is None or not _AFTER_DATE.fullmatch(line[match.end() :]):
+        return None
+    before = line[: match.start()].strip()
+    # a weekday before the date belongs to it ("Glasgow Herald, Thursday 14 March 2024")
+    before = re.sub(r"(?i)[,\s]*(mon|tues|wednes|thurs|fri|satur|sun)day,?$", "", before).strip()
+    who = re.sub(r"[\s,|·–—-]+$", "", before).strip() or None
+    if who and (len(who.split()) > 6 or re.search(r"[.!?]$|\b(on|in|at|of|from|since|until)$", who)):
+        return None
+    return who, match.group()
 
 
 def _parse_markdown(text: str, origin: str) -> RawDoc:
@@ -105,17 +148,63 @@ def parse_html(html: str, origin: str) -> RawDoc:
     meta = trafilatura.extract_metadata(copy.deepcopy(page))
     doc = trafilatura.bare_extraction(prepared(page), include_comments=False, include_tables=False)
     text = getattr(doc, "text", None) if doc is not None else None
+    not_article = _not_an_article(page)
+    if not_article:
+        raise ReadError(not_article)
     if not text or not text.strip():
         raise ReadError("no article text found in this HTML page")
     return RawDoc(
         text=text,
         origin=origin,
         title=meta.title or None,
-        source=meta.sitename or None,
+        source=meta.sitename or _publisher(page),
         published=meta.date or None,
         url=meta.url or None,
         author=meta.author or None,
     )
+
+
+# Titles of pages that are not articles: a web server's directory listing, an error page.
+_LISTING = re.compile(r"^\s*(directory listing for|index of)\s+/", re.IGNORECASE)
+_ERROR_PAGE = re.compile(
+    r"^\s*(?:error\s+)?(?:40[0-9]|41[0-9]|50[0-9])\b|\b(page not found|not found|forbidden|access denied|"
+    r"internal server error|service unavailable|bad gateway)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _not_an_article(page: lxml.html.HtmlElement) -> str | None:
+    """Why ``page`` is not an article (a directory listing, an error page), or None."""
+    title = " ".join((page.findtext(".//title") or "").split())
+    if _LISTING.match(title):
+        return f"this page is a web server's directory listing ({title!r}), not an article"
+    if _ERROR_PAGE.search(title):
+        return f"this page is an error page ({title!r}), not an article"
+    return None
+
+
+def _publisher(page: lxml.html.HtmlElement) -> str | None:
+    """The publisher's name from the page's schema.org data (JSON-LD ``publisher``), when it has
+    no site name (og:site_name)."""
+    for script in page.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                publisher = item.get("publisher")
+                if isinstance(publisher, list) and publisher:
+                    publisher = publisher[0]
+                name = publisher.get("name") if isinstance(publisher, dict) else publisher
+                if isinstance(name, str) and name.strip():
+                    return " ".join(name.split())[:100]
+                stack.extend(v for k, v in item.items() if k == "@graph")
+    return None
 
 
 # Words of a class or id that mark publisher furniture: share bars, sign-up boxes, adverts, cookie
