@@ -76,7 +76,7 @@ def _parse_text(text: str, origin: str) -> RawDoc:
     doc = RawDoc(text="\n".join(lines[1:]), origin=origin, title=first)
     at = next((i for i in range(1, min(len(lines), 4)) if lines[i].strip()), None)
     found = _dateline(lines[at]) if at is not None else None
-    if found is not None:
+    if at is not None and found is not None:
         who, doc.published = found
         if who and re.match(r"(?i)by\s", who):
             doc.author = re.sub(r"(?i)^by\s+", "", who)
