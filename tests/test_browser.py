@@ -297,6 +297,7 @@ def test_upload_ask_delete(server, page, tmp_path):
     article = tmp_path / "glacier-park.txt"
     article.write_text(
         "Glacier Park reopens after record snowfall\n\n"
+        "Helena Independent Record, 14 March 2024\n\n"
         "HELENA: Glacier National Park reopened its Going-to-the-Sun Road on Monday after crews "
         "cleared 24 metres of snow, the park service said. The road had been closed for 211 days.\n"
     )
@@ -308,6 +309,9 @@ def test_upload_ask_delete(server, page, tmp_path):
     report = page.locator("#report .na-report")
     report.wait_for(timeout=UI_WAIT_MS)
     assert "glacier-park.txt" in report.inner_text() and "added 1" in report.inner_text()
+    # what was detected: the headline, and the source and date from the line under it
+    detected = "“Glacier Park reopens after record snowfall” · Helena Independent Record · 14 Mar 2024"
+    assert detected in report.inner_text()
     page.locator("#articles").get_by_text("Glacier Park reopens after record snowfall").wait_for()
 
     page.get_by_role("tab", name="Chat").click()

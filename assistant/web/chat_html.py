@@ -80,6 +80,7 @@ button.na-copy:hover { color: var(--color-accent); border-color: var(--color-acc
 .na-table th { font-weight: 600; color: var(--body-text-color-subdued); }
 .na-id { font-family: var(--font-mono); font-size: .78rem; color: var(--body-text-color-subdued); }
 .na-report li { margin: .2rem 0; }
+.na-detected { font-size: .85rem; margin: .1rem 0 .3rem 0; color: var(--body-text-color-subdued); }
 .na-ok { color: #1e8449; font-weight: 600; }
 .na-skip { color: #7f8c8d; font-weight: 600; }
 .na-fail { color: #c0392b; font-weight: 600; }

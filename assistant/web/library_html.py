@@ -30,8 +30,28 @@ def render_articles(articles: Iterable[Article]) -> str:
     )
 
 
-def render_ingest_report(results: Iterable[FileResult]) -> str:
+# Articles listed with what was detected for them, per report line; the rest are counted.
+DETECTED_SHOWN = 10
+
+
+def _detected(article: Article) -> str:
+    """What ingest found for an article: its headline, source and date (or that it found none)."""
+    title = article.title or "no headline found"
+    parts = [f"“{title}”" if article.title else title]
+    parts.append(article.source or "no source found")
+    parts.append(display_date(article.published) or "no date found")
+    link = text(reader_href(article.article_id))
+    return (
+        f'<li><a href="{link}" target="_blank" rel="noopener">{text(parts[0])}</a> · '
+        f"{text(' · '.join(parts[1:]))}</li>"
+    )
+
+
+def render_ingest_report(results: Iterable[FileResult], articles: Mapping[str, Article] | None = None) -> str:
+    """One line per file or URL: what was added, updated, skipped or failed, its notes, and for
+    the articles in ``articles`` (the added and updated ones) what was detected."""
     items = []
+    articles = articles or {}
     for r in results:
         parts = []
         if r.added:
@@ -45,7 +65,12 @@ def render_ingest_report(results: Iterable[FileResult]) -> str:
         if not parts:
             parts.append('<span class="na-skip">nothing to add</span>')
         notes = f'<br><span class="na-byline">{text("; ".join(r.notes))}</span>' if r.notes else ""
-        items.append(f"<li><strong>{text(r.file)}</strong>: {', '.join(parts)}{notes}</li>")
+        new = [articles[i] for i in (*r.added, *r.updated) if i in articles]
+        detected = "".join(_detected(a) for a in new[:DETECTED_SHOWN])
+        if len(new) > DETECTED_SHOWN:
+            detected += f"<li>and {len(new) - DETECTED_SHOWN} more (listed below)</li>"
+        detected = f'<ul class="na-detected">{detected}</ul>' if detected else ""
+        items.append(f"<li><strong>{text(r.file)}</strong>: {', '.join(parts)}{notes}{detected}</li>")
     if not items:
         return render_note("Choose one or more files first.")
     return f'<div class="na-report"><ul>{"".join(items)}</ul></div>'

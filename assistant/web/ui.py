@@ -33,7 +33,7 @@ from assistant.web.chat_html import (
 )
 from assistant.web.followups import follow_ups
 from assistant.web.guard import hostname
-from assistant.web.library_html import render_articles, render_feeds, render_ingest_report
+from assistant.web.library_html import DETECTED_SHOWN, render_articles, render_feeds, render_ingest_report
 from assistant.web.present import article_label
 from assistant.web.sources import urls_only
 from assistant.web.uploads import FileResult, check_suffix, ingest_files, sanitize_filename, uploaded_path
@@ -414,6 +414,15 @@ class ArticlesTab:
         """What the page shows of the store: articles, sources, feeds (on page load)."""
         return {**self.articles_state(), **self.feeds_state()}
 
+    def detected(self, results: list[FileResult]) -> dict[str, Article]:
+        """The added and updated articles of ``results`` (the first few of each), for the report."""
+        found: dict[str, Article] = {}
+        for r in results:
+            for article_id in [*r.added, *r.updated][:DETECTED_SHOWN]:
+                with contextlib.suppress(AssistantError):
+                    found[article_id] = self.assistant.article(article_id)
+        return found
+
     # ------------------------------------------------------------------------------ handlers
 
     def add_files(self, paths: list[str] | None, progress=gr.Progress()) -> dict:  # noqa: B008 (Gradio's idiom)
@@ -441,7 +450,8 @@ class ArticlesTab:
             def tick(done: int, total: int, name: str) -> None:
                 progress((done, total), desc=f"Adding {name}" if name else "Done", unit="files")
 
-            html = render_ingest_report(early + ingest_files(self.assistant, saved, tick))
+            results = early + ingest_files(self.assistant, saved, tick)
+            html = render_ingest_report(results, self.detected(results))
         except Exception:
             log.exception("adding uploaded files failed")
             html = render_error("Adding the files failed on our side. Please try again.")
@@ -466,7 +476,7 @@ class ArticlesTab:
         except Exception:
             log.exception("fetching %s failed", url)
             result.failed.append("Fetching failed on our side. Please try again.")
-        return {self.report: render_ingest_report([result]), **self.page_state()}
+        return {self.report: render_ingest_report([result], self.detected([result])), **self.page_state()}
 
     def sync_now(self, progress=gr.Progress()) -> dict:  # noqa: B008 (Gradio's idiom)
         result = FileResult("All followed feeds")
@@ -477,7 +487,7 @@ class ArticlesTab:
         except Exception:
             log.exception("syncing feeds failed")
             result.failed.append("Syncing failed on our side. Please try again.")
-        return {self.report: render_ingest_report([result]), **self.page_state()}
+        return {self.report: render_ingest_report([result], self.detected([result])), **self.page_state()}
 
     def unfollow(self, url: str | None) -> dict:
         try:
