@@ -86,10 +86,27 @@ button.na-copy:hover { color: var(--color-accent); border-color: var(--color-acc
 .na-fail { color: #c0392b; font-weight: 600; }
 """
 
-# Run by the Gradio pages on load (web/app.py): the answers' Copy buttons copy the answer's plain
-# text (its hidden .na-plain), not the HTML; the clipboard API where the page is a secure context.
+# Run by the Gradio pages on load (web/app.py): a new question is scrolled to the top of the chat
+# (Gradio's autoscroll is off: it would show the end of the answer); the answers' Copy buttons copy
+# the answer's plain text (its hidden .na-plain), not the HTML (the clipboard API in a secure
+# context, else a hidden textarea).
 PAGE_JS = """
 () => {
+  // A new question scrolls to the top of the chat, its answer below it (not to the bottom of a
+  // long answer, which would push the question out of view).
+  let questions = 0;
+  new MutationObserver(() => {
+    const asked = document.querySelectorAll("#chat .na-q");
+    if (asked.length > questions) {
+      const last = asked[asked.length - 1];
+      const scrolls = (el) =>
+        el.scrollHeight > el.clientHeight && /auto|scroll/.test(getComputedStyle(el).overflowY);
+      let box = last.parentElement;
+      while (box && !scrolls(box)) box = box.parentElement;
+      if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    }
+    questions = asked.length;
+  }).observe(document.body, { childList: true, subtree: true });
   document.addEventListener("click", (event) => {
     const button = event.target.closest && event.target.closest("button.na-copy");
     const plain = button && button.closest(".na-answer, .na-note")?.querySelector(".na-plain");

@@ -176,6 +176,7 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
         sanitize_html=True,
         latex_delimiters=[],
         feedback_options=None,
+        autoscroll=False,  # chat_html.PAGE_JS scrolls a new question to the top instead
         # the answers' own Copy button copies plain text; Gradio's would copy the HTML
         buttons=[],
         examples=[
