@@ -48,11 +48,12 @@ class Settings:
     chunk_tokens: int = 128
     top_k: int = 8
     max_citations: int = 2
-    # The answer model (reader/model.py) that rereads the ranker's best sentences and gives the
-    # answer's confidence: "default" (the shipped assistant/models/answer/), a folder of the same
-    # files, or "none" (the ranker alone, with its own confidence model).
+    # The answer model (reader/model.py) that judges whether the ranker's best sentence answers
+    # the question, giving the answer's confidence (query/judge.py): "default" (the shipped
+    # assistant/models/answer/), a folder of the same files, or "none" (the ranker's own
+    # confidence model, query/ranker.json). Off until it gains everywhere out of fold: today it
+    # abstains on the Sinai question and on fewer removed-evidence questions (docs/architecture.md).
     answer_model: str = "none"
-    answer_candidates: int = 12  # sentences it reads per question: its share of an ask's time
     # Minimum answer confidence (Answer.confidence) below which the assistant abstains. Negative:
     # the threshold fitted with the answer model (its calibration.json), or with the ranker
     # (query/ranker.json) when that is off.

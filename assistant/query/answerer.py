@@ -15,9 +15,9 @@ from assistant.embed import Embedder
 from assistant.errors import InputError, check_unicode
 from assistant.query.batcher import QuestionBatcher
 from assistant.query.context import refers_back, restates, section_heading, usable
+from assistant.query.judge import answer_logit, previous_id
 from assistant.query.question import Question, analyse
 from assistant.query.rank import FEATURES, Candidate, Ranker, load_ranker, matches_kind, rank
-from assistant.query.rerank import previous_ids, rerank
 from assistant.query.retrieve import Passage, retrieve
 from assistant.reader import model as answer_model
 from assistant.schema import Answer, Article, Citation, Filters, day_int
@@ -83,6 +83,7 @@ class Evidence:
     passages: list[Passage]
     rows: list[SentenceRow]  # the sentences of ``passages``
     ranked: list[Candidate]
+    judged: float | None = None  # the answer model's log-odds that ranked[0] answers (query/judge.py)
 
 
 class Answerer:
@@ -141,13 +142,15 @@ class Answerer:
             question_info = replace(question_info, period=None)
         titles = self._store.titles([p.article_id for p in passages])
         ranked = rank(question_info, vector, passages, rows, titles, self.ranker.sentence)
-        if self.reader is not None:
-            n = self._settings.answer_candidates
-            known = {r.sentence_id: r for r in rows}
-            missing = [i for i in previous_ids(ranked, n) if i not in known]
-            known.update((r.sentence_id, r) for r in self._store.sentences(missing))
-            ranked = rerank(self.reader, text, ranked, titles, known, n)
-        return Evidence(text, question_info, passages, rows, ranked)
+        judged = None
+        if self.reader is not None and ranked:
+            best = ranked[0]
+            before_id = previous_id(best)
+            before = next((r for r in rows if r.sentence_id == before_id), None)
+            if before is None and before_id:  # the sentence opens its chunk
+                before = next(iter(self._store.sentences([before_id])), None)
+            judged = answer_logit(self.reader, text, best, titles.get(best.row.article_id), before)
+        return Evidence(text, question_info, passages, rows, ranked, judged)
 
     @property
     def threshold(self) -> float:
@@ -159,13 +162,14 @@ class Answerer:
         return self.reader.calibration.threshold if self.reader is not None else self.ranker.threshold
 
     def confidence(self, evidence: Evidence) -> float:
-        """Calibrated probability that the best sentence answers the question: the answer
-        model's, else the ranker's confidence model over the ranked list."""
+        """Calibrated probability that the answer is right: the answer model's judgement of the
+        best sentence with the ranker's confidence model (over the ranked list) beside it, or
+        the latter alone without the model."""
         if not evidence.ranked:
             return 0.0
-        if self.reader is not None:
-            return evidence.ranked[0].score
         z = float(self.ranker.confidence.logits(confidence_features(evidence.ranked, evidence.asks))[0])
+        if self.reader is not None and evidence.judged is not None:
+            return self.reader.calibration.probability(evidence.judged, z)
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def passages(

@@ -4,9 +4,9 @@ It runs on the encoder's backend (embed/openvino_backend.py or embed/onnx_backen
 loads one runtime; the tokenizer is configured once, before any thread uses it.
 
 A model folder holds ``model.onnx`` (one logit per pair), ``tokenizer.json`` and
-``calibration.json``: the temperature and bias that turn a logit into the probability that the
-sentence answers the question (fitted on held-out folds: ``bench/answer_quality.py --fit``), and the
-confidence threshold chosen there. ``assistant/models/answer/`` is the shipped one; another folder
+``calibration.json``: the scale and bias that turn a logit into the probability that the answer
+is right (fitted on held-out folds: ``bench/answer_quality.py --fit``), and the confidence
+threshold chosen there. ``assistant/models/answer/`` is the shipped one; another folder
 of the same files is used by naming it in ``ASSISTANT_ANSWER_MODEL``.
 
 Hand-written rather than sentence-transformers' ``CrossEncoder``: that needs torch at ask time
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.config import DEFAULT_CACHE_DIR
 from assistant.embed.onnx_backend import run_onnx
 from assistant.embed.openvino_backend import run_openvino
 from assistant.reader.text import MAX_TOKENS
@@ -32,20 +33,26 @@ SHIPPED = Path(__file__).resolve().parent.parent / "models" / "answer"
 
 @dataclass(frozen=True)
 class Calibration:
-    """P(answers) = sigmoid(scale * logit + bias); ``threshold``: the confidence an answer needs."""
+    """P(the answer is right) = sigmoid(scale * z + bias), z the model's log-odds averaged with
+    ``ranker_weight`` times the ranker's confidence log-odds (query/answerer.py); ``threshold``:
+    the confidence an answer needs. Fitted by ``bench/answer_quality.py --fit``."""
 
     scale: float
     bias: float
     threshold: float
+    ranker_weight: float = 0.0
 
-    def probability(self, logits: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.scale * logits + self.bias)))
+    def probability(self, logit: float, ranker_logit: float = 0.0) -> float:
+        z = (logit + self.ranker_weight * ranker_logit) / (1.0 + self.ranker_weight)
+        return float(1.0 / (1.0 + np.exp(-(self.scale * z + self.bias))))
 
 
 class AnswerModel:
     """Scores (question, passage) pairs: a logit each, higher when the passage answers."""
 
-    def __init__(self, folder: Path, backend: str = "onnx", cache: Path | None = None) -> None:
+    def __init__(
+        self, folder: Path, backend: str = "onnx", cache: Path = DEFAULT_CACHE_DIR / "answer-model"
+    ) -> None:
         """``backend``: the encoder's (ASSISTANT_EMBED_BACKEND): "openvino" runs the graph on
         OpenVINO (its compiled model kept in ``cache``), any other on onnxruntime (one int8 file
         serves both; torch is never needed)."""
@@ -70,7 +77,9 @@ class AnswerModel:
             else run_onnx(model_file, "logits")
         )
         data = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
-        self.calibration = Calibration(float(data["scale"]), float(data["bias"]), float(data["threshold"]))
+        self.calibration = Calibration(
+            float(data["scale"]), float(data["bias"]), float(data["threshold"]), float(data["ranker_weight"])
+        )
 
     def logits(self, question: str, passages: list[str]) -> np.ndarray:
         """One logit per passage, in order."""
