@@ -2,8 +2,8 @@
 
 - the order docs/architecture.md draws: a module of ``assistant/`` imports only its own layer and
   the layers below it (LAYERS): ``app.py, cli.py, web/ -> api.py -> llamaindex/ -> llm/ -> query/,
-  ingest/ -> store/, embed/ -> config.py, schema.py, errors.py``, with ``evaluate.py`` beside the facade (it
-  opens a copy of a store through it, lazily, for the removed-evidence cases);
+  ingest/, reader/ -> store/, embed/ -> config.py, schema.py, errors.py``, with ``evaluate.py``
+  beside the facade (it opens a copy of a store through it, lazily, for the removed-evidence cases);
 - no import cycle between modules;
 - the runtime dependencies (``[project] dependencies``) are what the product (``assistant/`` and
   ``app.py``) imports: each one is imported, and each third-party package imported is declared
