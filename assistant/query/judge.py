@@ -6,7 +6,7 @@ and the sentence before it. Its log-odds, averaged with the ranker's confidence 
 0.5, calibration.json), calibrated, are the answer's confidence, which decides between answering
 and abstaining. The average, because the model reads one sentence: "killing 224 people" beside
 a question about "the Sinai crash" that only the article's lede names; alone (weight 0) it
-abstained on 5 of the 51 answerable seed questions at the fitted threshold, averaged on 1.
+abstained on 4 of the 41 answerable seed questions at its fitted threshold, averaged on 1.
 
 Why it judges and does not reorder: reordering the ranker's top 12 by the model (alone, or with
 the ranker's log-odds added at weights 0.25 to 4) chose the answer sentence less often out of
