@@ -87,7 +87,8 @@ def test_llm_answer_streams_then_shows_checked_answer(server, ollama, page):
     assert answer.locator(".na-text .na-ref").first.inner_text() == "[1]"
     source = answer.locator(".na-source").first
     assert "Dawn" in source.locator(".na-title").inner_text()
-    assert "killing 224 people" in source.locator(".na-quote").inner_text()
+    # the checked sentence is the model's words, so the card marks the whole quote in its context
+    assert "killing 224 people" in source.locator(".na-context mark").first.inner_text()
     # the invented sentence: only in the struck-through block under its warning
     removed = answer.locator(".na-unverified")
     assert REMOVED_LABEL in removed.locator(".na-unverified-title").text_content()
