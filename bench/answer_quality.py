@@ -1,7 +1,7 @@
 """Answer quality at scale, out of fold: the table every answer-model change is judged by.
 
 Usage: python bench/answer_quality.py [--quick | --squad N --news-per-year N] [--fit FILE]
-                                      [--parts sample,squad,news] [--records FILE] [--model DIR|none]
+           [--ranker-weight W] [--parts sample,squad,news] [--records FILE] [--model DIR|none]
 
 Parts (each with its own store under bench/out/, built once and kept):
 - ``squad``: SQuAD 2.0 dev articles of fold 0 (``training.pairs.fold_of`` by article title; the
@@ -16,10 +16,11 @@ Parts (each with its own store under bench/out/, built once and kept):
 
 Every question is asked once with the threshold at 0, so each answer's confidence is kept and any
 threshold's figures follow without asking again. ``--fit FILE`` fits the calibration (Platt
-scaling of the answer model's logit) and the threshold (the highest at which SQuAD HasAns false
-abstention stays <= 0.10 and news false abstention <= 0.05) on these records, reports them out of
-fold (two halves of fold 0 by article / week, each scored with the other's fit) and writes the fit
-on all of them to FILE, for ``python -m training.export --calibration FILE``.
+scaling of the answer model's log-odds averaged with ``--ranker-weight`` times the ranker
+confidence model's, as reader/model.py's Calibration does) and the threshold (the highest at
+which SQuAD HasAns false abstention stays <= 0.10 and news false abstention <= 0.05) on these
+records, reports them out of fold (two halves of fold 0 by article / week, each scored with the
+other's fit) and writes the fit on all of them to FILE, the model's calibration.json.
 
 The data is read from ../shared only (copyrighted news); absent, those parts are skipped.
 """
