@@ -81,7 +81,7 @@ def main() -> None:
     calibration = (
         json.loads(args.calibration.read_text(encoding="utf-8"))
         if args.calibration
-        else {"scale": 1.0, "bias": 0.0, "threshold": 0.5}
+        else {"scale": 1.0, "bias": 0.0, "threshold": 0.5, "ranker_weight": 0.0}
     )
     export(args.model, args.to, calibration)
     size = (args.to / "model.onnx").stat().st_size / 1e6
