@@ -16,49 +16,23 @@ import argparse
 import json
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
+from assistant.embed.export import trace
 from assistant.reader.model import SHIPPED
 
 OUT = Path(__file__).resolve().parent / "out"
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def export(model_dir: Path, to: Path, calibration: dict) -> None:
-    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForSequenceClassification
 
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager")
-    model.eval()
-
-    class Logit(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001 (traced)
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).logits
-
     to.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.onnx"
-        sample = torch.ones((2, 16), dtype=torch.int64)
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's advice is about other models
-            torch.onnx.export(
-                Logit(),
-                (sample, sample, torch.zeros_like(sample)),
-                str(raw),
-                input_names=list(_INPUTS),
-                output_names=["logits"],
-                dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in _INPUTS}, "logits": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
+        trace(model.eval(), "logits", {0: "batch"}, raw)
         # Unlike the encoder's export, no onnxruntime fusion (its contrib ops are what OpenVINO
         # can't read) and the embedding table int8 too (Gather): in fp32 it alone is 47 MB.
         quantize_dynamic(

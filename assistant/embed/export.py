@@ -99,9 +99,44 @@ def _quiet(logger: str) -> Iterator[None]:
         log.setLevel(level)
 
 
+def trace(model: object, output: str, output_axes: dict[int, str], path: Path) -> None:
+    """A transformers ``model`` traced to the ONNX graph at ``path``: its INPUTS in (batch and
+    token axes dynamic), its output field ``output`` out (dynamic along ``output_axes``), opset
+    17. The answer model's export (training/export.py) traces through here too.
+
+    The tracer's and quantizer's advice (constant shapes, "pre-process first") is about other
+    models; the graph's agreement with torch is what tests/test_embed_backends.py and
+    tests/test_reader.py check."""
+    import torch
+
+    class Output(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001 (traced)
+            out = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return getattr(out, output)
+
+    sample = torch.ones((2, 16), dtype=torch.int64)
+    with torch.inference_mode(), warnings.catch_warnings(), _quiet("root"):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Output(),
+            (sample, sample, torch.zeros_like(sample)),
+            str(path),
+            input_names=list(INPUTS),
+            output_names=[output],
+            dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in INPUTS}, output: output_axes},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
 def _export(model_path: Path, backend: str, work: Path) -> None:
     """Trace and fuse (onnx), or quantize that (onnx-int8), into ``work/model.onnx``."""
-    import torch
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoModel
     from transformers.utils import logging as transformers_logging
@@ -110,34 +145,9 @@ def _export(model_path: Path, backend: str, work: Path) -> None:
     # Eager attention: the SDPA path traces into ops the BERT optimizer does not fuse.
     model = AutoModel.from_pretrained(str(model_path), attn_implementation="eager").eval()
 
-    class LastHidden(torch.nn.Module):
-        """Only the token vectors: the pooler head is unused and would cost a matmul per batch."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001 (traced)
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    sample = torch.ones((2, 16), dtype=torch.int64)
     raw = work / "raw.onnx"
-    # The tracer's and quantizer's advice (constant shapes, "pre-process first") is about other
-    # models; the graph's agreement with torch is what tests/test_embed_backends.py checks.
-    with torch.inference_mode(), warnings.catch_warnings(), _quiet("root"):
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            LastHidden(),
-            (sample, sample, torch.zeros_like(sample)),
-            str(raw),
-            input_names=list(INPUTS),
-            output_names=["last_hidden_state"],
-            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")},
-            opset_version=17,
-            dynamo=False,
-        )
+    # Only the token vectors: the pooler head is unused and would cost a matmul per batch.
+    trace(model, "last_hidden_state", {0: "batch", 1: "tokens"}, raw)
     if backend == "onnx-int8":  # quantized from the fp32 export, made (or found) first
         _quantize(exported_model(model_path, "onnx", work.parent), work / "model.onnx")
         return
