@@ -88,7 +88,8 @@ def _ask(assistant, part: str, cases, half_of) -> list[Record]:  # noqa: ANN001
     answerer = assistant._answerer  # noqa: SLF001 (the bench reads the raw score, not just the answer)
     records = []
     for case in tqdm(cases, desc=part, unit="q", file=sys.stderr):
-        text = clean_question(assistant.standalone(case.question, case.history), 2000)
+        asked = assistant.standalone(case.question, case.history)
+        text = clean_question(asked, assistant.settings.max_question_chars)
         found = answerer.gather(text, None, None, case.as_of)
         answer = found if isinstance(found, Answer) else answerer.compose(found)
         records.append(
@@ -101,19 +102,10 @@ def _ask(assistant, part: str, cases, half_of) -> list[Record]:  # noqa: ANN001
                 float(answer.confidence or 0.0),
                 not answer.abstained and holds_answer(answer.text, case.answers),
                 None if isinstance(found, Answer) else found.judged,
-                _ranker_logit(answerer, found),
+                0.0 if isinstance(found, Answer) or not found.ranked else answerer.ranker_logit(found),
             )
         )
     return records
-
-
-def _ranker_logit(answerer, found) -> float:  # noqa: ANN001
-    from assistant.query.answerer import confidence_features
-    from assistant.schema import Answer
-
-    if isinstance(found, Answer) or not found.ranked:
-        return 0.0
-    return float(answerer.ranker.confidence.logits(confidence_features(found.ranked, found.asks))[0])
 
 
 def _open(store: Path, model: str | None, articles: list[dict] | None = None, what: str = ""):  # noqa: ANN202

@@ -167,10 +167,15 @@ class Answerer:
         the latter alone without the model."""
         if not evidence.ranked:
             return 0.0
-        z = float(self.ranker.confidence.logits(confidence_features(evidence.ranked, evidence.asks))[0])
+        z = self.ranker_logit(evidence)
         if self.reader is not None and evidence.judged is not None:
             return self.reader.calibration.probability(evidence.judged, z)
         return float(1.0 / (1.0 + np.exp(-z)))
+
+    def ranker_logit(self, evidence: Evidence) -> float:
+        """The ranker's confidence model's log-odds for a non-empty ranked list (what
+        bench/answer_quality.py --fit weighs against the answer model's)."""
+        return float(self.ranker.confidence.logits(confidence_features(evidence.ranked, evidence.asks))[0])
 
     def passages(
         self,
