@@ -1,5 +1,5 @@
-"""What an article file or page says about itself (issue 23): a .txt file's headline, source and date
-lines, an HTML page's publisher, and pages that are not articles refused with a reason."""
+"""What an article file or page says about itself (issue 23): a .txt or .md file's headline, source
+and date lines, an HTML page's publisher, and pages that are not articles refused with a reason."""
 
 from __future__ import annotations
 
@@ -52,6 +52,49 @@ def test_a_txt_files_first_lines_give_headline_source_and_date(line, source, aut
 def test_a_sentence_with_a_date_stays_in_the_story(line):
     doc = text_doc(f"Harbour reopens after the storm\n\n{line}\n\n{STORY}")
     assert doc.published is None and doc.source is None and line in doc.text
+
+
+def md_doc(text: str):
+    (doc,), failed = parse(Path("story.md"), text)
+    assert not failed
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("head", "source", "author"),
+    [
+        ("# Harbour reopens after the storm\n\n*Glasgow Herald*, 14 March 2024", "Glasgow Herald", None),
+        ("Harbour reopens after the storm\n===\n\n_By Ann Lee | 14 March 2024_", None, "Ann Lee"),
+        (
+            "Harbour reopens after the storm\n\n[Glasgow Herald](https://example.org), 14 March 2024",
+            "Glasgow Herald",
+            None,
+        ),
+    ],
+)
+def test_a_md_files_first_lines_give_headline_source_and_date(head, source, author):
+    """The same rule as a .txt file's, on the words of the Markdown: the first level-1 heading (or
+    a first paragraph that reads as a headline), then a dateline under it."""
+    doc = md_doc(f"{head}\n\n{STORY}\nThe ferries ran **again** on Friday.\n")
+    assert (doc.title, doc.source, doc.author, doc.published) == (
+        "Harbour reopens after the storm",
+        source,
+        author,
+        "14 March 2024",
+    )
+    assert doc.text.split("\n\n") == [STORY.strip(), "The ferries ran again on Friday."]
+
+
+@pytest.mark.parametrize("line", ["The council met on *14 March 2024* to vote.", "Part 2 of the series"])
+def test_a_md_sentence_with_a_date_stays_in_the_story(line):
+    doc = md_doc(f"# Harbour reopens after the storm\n\n{line}\n\n{STORY}")
+    assert doc.title == "Harbour reopens after the storm"
+    assert doc.published is None and doc.source is None and line.replace("*", "") in doc.text
+
+
+def test_a_md_file_without_a_headline_keeps_all_its_text():
+    doc = md_doc(f"{STORY}\n{STORY}")
+    assert doc.title is None and doc.text.count("GLASGOW") == 2
 
 
 def test_an_html_pages_site_name_or_publisher_is_its_source():

@@ -71,19 +71,32 @@ def _parse_text(text: str, origin: str) -> RawDoc:
     lines = text.lstrip("\ufeff\n\r ").split("\n")
     first = lines[0].strip()
     rest_starts_blank = len(lines) > 1 and not lines[1].strip()
-    if not (first and len(first) <= 150 and rest_starts_blank and not re.search(r"[.!?:\"”]$", first)):
+    if not (_is_headline(first) and rest_starts_blank):
         return RawDoc(text=text, origin=origin)
     doc = RawDoc(text="\n".join(lines[1:]), origin=origin, title=first)
     at = next((i for i in range(1, min(len(lines), 4)) if lines[i].strip()), None)
-    found = _dateline(lines[at]) if at is not None else None
-    if at is not None and found is not None:
-        who, doc.published = found
-        if who and re.match(r"(?i)by\s", who):
-            doc.author = re.sub(r"(?i)^by\s+", "", who)
-        else:
-            doc.source = who
+    if at is not None and _take_dateline(doc, lines[at]):
         doc.text = "\n".join(lines[at + 1 :])
     return doc
+
+
+def _is_headline(line: str) -> bool:
+    """Whether a first line reads as a headline: short, one line, not ending like a sentence."""
+    return bool(line) and len(line) <= 150 and "\n" not in line and not re.search(r"[.!?:\"”]$", line)
+
+
+def _take_dateline(doc: RawDoc, line: str) -> bool:
+    """Whether ``line``, the one under the headline, is a dateline (see ``_dateline``); if so its
+    date becomes ``doc``'s and the name before it the source, or the author after a "By"."""
+    found = _dateline(line)
+    if found is None:
+        return False
+    who, doc.published = found
+    if who and re.match(r"(?i)by\s", who):
+        doc.author = re.sub(r"(?i)^by\s+", "", who)
+    else:
+        doc.source = who
+    return True
 
 
 # A line that states a date: a month name with a year, or an ISO or d/m/y date.
@@ -118,8 +131,10 @@ def _dateline(line: str) -> tuple[str | None, str] | None:
 
 
 def _parse_markdown(text: str, origin: str) -> RawDoc:
-    """Keep the words, drop the markup; the first level-1 heading becomes the title."""
-    title = None
+    """Keep the words, drop the markup. The first level-1 heading is the headline (without one, a
+    first paragraph that reads as one, as in a .txt file), and the paragraph right under it, when
+    it is a dateline ("*Glasgow Herald*, 14 March 2024"), gives the date and the source or author."""
+    title, under = None, 0  # under: the index of the block under the headline
     blocks: list[str] = []
     tokens = MarkdownIt().parse(text)
     for i, tok in enumerate(tokens):
@@ -129,10 +144,16 @@ def _parse_markdown(text: str, origin: str) -> RawDoc:
         words = words or tok.content
         opener = tokens[i - 1] if i else None
         if title is None and opener is not None and opener.type == "heading_open" and opener.tag == "h1":
-            title = words.strip()
+            title, under = words.strip(), len(blocks)
             continue
         blocks.append(words)
-    return RawDoc(text="\n\n".join(blocks), origin=origin, title=title)
+    if title is None and len(blocks) > 1 and _is_headline(blocks[0].strip()):
+        title = blocks.pop(0).strip()
+    doc = RawDoc(text="", origin=origin, title=title)
+    if title is not None and under < len(blocks) and _take_dateline(doc, blocks[under]):
+        del blocks[under]
+    doc.text = "\n\n".join(blocks)
+    return doc
 
 
 def parse_html(html: str, origin: str) -> RawDoc:
