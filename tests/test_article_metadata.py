@@ -3,13 +3,20 @@ and date lines, an HTML page's publisher, and pages that are not articles refuse
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from pathlib import Path
 
 import pytest
 
+from assistant import Assistant
+from assistant.config import Settings
 from assistant.ingest.formats import parse, parse_html
 from assistant.ingest.read import ReadError
+from tests.newsserver import NewsServer
 
+EXTRACTION = Path(__file__).parent / "data" / "extraction"
 STORY = "GLASGOW: The harbour reopened on Thursday after the storm, the port authority said.\n"
 PAGE = (
     "<html><head><title>Ferry line reopens</title>{head}</head><body><article><h1>Ferry line reopens</h1>"
@@ -115,9 +122,156 @@ def test_an_html_pages_site_name_or_publisher_is_its_source():
         ("Index of /files", "directory listing"),
         ("404 Not Found", "error page"),
         ("Page not found", "error page"),
+        ("404 - Page Not Found | The Harbour Times", "error page"),
+        ("Error 500", "error page"),
+        ("503 Service Unavailable", "error page"),
+        ("Oops! That page can’t be found. – The Harbour Times", "error page"),
     ],
 )
 def test_pages_that_are_not_articles_are_refused_with_a_reason(title, why):
     page = PAGE.replace("<title>Ferry line reopens</title>", f"<title>{title}</title>").format(head="")
     with pytest.raises(ReadError, match=why):
         parse_html(page, "p")
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Page not found", "Sorry, we couldn't find that page", "The page you requested does not exist"],
+)
+def test_an_error_page_titled_with_the_site_name_is_refused_by_its_heading(heading):
+    page = PAGE.replace("Ferry line reopens</h1>", f"{heading}</h1>").replace("Ferry line reopens", "Bergen")
+    with pytest.raises(ReadError, match="error page"):
+        parse_html(page.format(head=""), "p")
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "500 homes flooded in the valley",
+        "404 days since the flood",
+        "Missing hiker not found after three days",
+        "Server error blamed for outage at the bank",
+        "Why the missing page of the diary can't be found",
+    ],
+)
+def test_a_headline_with_a_status_code_or_error_words_is_an_article(headline):
+    page = PAGE.replace("Ferry line reopens", headline).format(head="")
+    assert parse_html(page, "p").title == headline
+
+
+STORIES = [
+    (
+        "Harbour bridge reopens after eight months of repairs",
+        "The bridge reopened on Thursday; it cost 14 million.",
+    ),
+    (
+        "National library extends its opening hours to 10 pm",
+        "Visits rose by 18 percent last year, the director said.",
+    ),
+    (
+        "Councillors approve a new tram line to the airport",
+        "The 6.4 kilometre line will have nine stops by 2027.",
+    ),
+    (
+        "Ferry strike ends after two weeks of talks",
+        "Crossings to Helsinki resume on Monday, the operator said.",
+    ),
+    ("Port handles record number of cruise ships in March", "Thirty-one ships called at the old harbour."),
+    (
+        "City plans 400 new homes on the old shipyard site",
+        "Building is due to start next spring if approved.",
+    ),
+    ("Heavy snow closes schools across the northern hills", "Another 20 centimetres are expected by Friday."),
+    (
+        "Museum returns carved altar to its village church",
+        "The altar had been on loan to the museum since 1962.",
+    ),
+]
+NAV = (
+    '<header><a href="/">The Harbour Times</a>'
+    '<nav><a href="/world">World</a> <a href="/sport">Sport</a></nav></header>'
+)
+FOOTER = (
+    "<footer><p>Copyright 2024 The Harbour Times, published by Harbour Media Ltd in Tallinn.</p></footer>"
+)
+
+
+def section_page(teasers: bool = True, head: str = "") -> str:
+    """A section front: each story's headline linked, with its teaser (or only the headlines: a tag page)."""
+    cards = "".join(
+        f'<article class="card"><h2><a href="/news/{i}.html">{title}</a></h2>'
+        + (f"<p>{teaser}</p>" if teasers else "")
+        + "<time>14 March 2024</time></article>"
+        for i, (title, teaser) in enumerate(STORIES)
+    )
+    return (
+        f"<html><head><title>World news | The Harbour Times</title>{head}</head><body>{NAV}"
+        f"<main><h1>World</h1>{cards}</main>{FOOTER}</body></html>"
+    )
+
+
+@pytest.mark.parametrize("teasers", [True, False])
+def test_an_index_page_is_refused_with_a_reason(teasers):
+    with pytest.raises(ReadError, match="index page: 8 links to stories"):
+        parse_html(section_page(teasers), "p")
+
+
+def test_a_page_that_says_it_is_an_article_is_never_an_index_page():
+    doc = parse_html(section_page(head='<meta property="og:type" content="article">'), "p")
+    assert "Harbour bridge reopens" in doc.text
+
+
+@pytest.mark.parametrize("path", sorted(EXTRACTION.rglob("*.html")), ids=lambda p: p.name)
+def test_no_article_page_of_the_extraction_set_is_refused(path):
+    """Real-shaped news pages (navigation, related-story boxes, galleries, live blogs) stay articles."""
+    assert parse_html(path.read_text(encoding="utf-8"), str(path)).text
+
+
+@pytest.mark.model
+def test_fetched_pages_that_are_not_articles_are_refused_and_the_article_is_kept(tmp_path):
+    """Through the real fetch, from real HTTP servers on loopback: a web server's own directory
+    listing (http.server's), a section front, a tag page, an error page sent with status 200, and
+    pages answered with 404 and 500 are each refused with its reason; nothing of them is stored,
+    and the article among them is."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for name in ("harbour-2024-03.txt", "library-hours.txt", "tram-line.txt"):
+        (folder / name).write_text(STORY)
+    handler = functools.partial(QuietFiles, directory=str(folder))
+    listing = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=listing.serve_forever, daemon=True).start()
+    soft_404 = PAGE.replace("Ferry line reopens</h1>", "Sorry, we couldn't find that page</h1>").replace(
+        "Ferry line reopens", "The Harbour Times"
+    )
+    try:
+        with NewsServer() as site:
+            site.set("/news/ferry.html", PAGE.format(head=""))
+            site.set("/world", section_page())
+            site.set("/tag/harbour", section_page(teasers=False))
+            site.set("/news/old-story.html", soft_404.format(head=""))
+            site.set("/news/broken.html", PAGE.format(head=""), status=500)
+            refused = {
+                f"http://127.0.0.1:{listing.server_address[1]}/": "web server's directory listing",
+                site.url("/world"): "index page: 8 links to stories",
+                site.url("/tag/harbour"): "index page: 8 links to stories",
+                site.url("/news/old-story.html"): "error page (\"Sorry, we couldn't find that page\")",
+                site.url("/news/missing.html"): "HTTP 404 Not Found",
+                site.url("/news/broken.html"): "HTTP 500 Internal Server Error",
+            }
+            settings = Settings.from_env(env={"ASSISTANT_FETCH_ALLOW_PRIVATE": "1"})
+            assistant = Assistant(store_dir=tmp_path / "store", settings=settings)
+            report = assistant.ingest([site.url("/news/ferry.html"), *refused])
+    finally:
+        listing.shutdown()
+        listing.server_close()
+    reasons = dict(report.failed)
+    assert set(reasons) == set(refused), report
+    for url, why in refused.items():
+        assert why in reasons[url], (url, reasons[url])
+    (article,) = assistant.articles()
+    assert article.title == "Ferry line reopens" and article.url == site.url("/news/ferry.html")
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass

@@ -185,23 +185,115 @@ def parse_html(html: str, origin: str) -> RawDoc:
     )
 
 
-# Titles of pages that are not articles: a web server's directory listing, an error page.
+# Pages that are not articles. A web server's directory listing, by its title.
 _LISTING = re.compile(r"^\s*(directory listing for|index of)\s+/", re.IGNORECASE)
-_ERROR_PAGE = re.compile(
-    r"^\s*(?:error\s+)?(?:40[0-9]|41[0-9]|50[0-9])\b|\b(page not found|not found|forbidden|access denied|"
-    r"internal server error|service unavailable|bad gateway)\s*$",
+# An error page, by its title or its first heading: a part of it (the title's parts are split at
+# " | ", " - " and the like, the site name being one) that is a status code, an error's name or
+# both ("404 Not Found", "Error 500", "Page not found"), or a sentence saying the page is not there.
+# A headline that starts with a number ("500 homes flooded") or holds the words ("Missing hiker
+# not found") is not one: the part must be nothing else.
+_ERROR_NAME = (  # standing alone or after a status code
+    r"(?:page|file|article|story)?\s*not\s+found|access\s+denied|(?:internal\s+)?server\s+error|"
+    r"service\s+(?:temporarily\s+)?unavailable|bad\s+gateway|page\s+unavailable"
+)
+_STATUS_NAME = rf"{_ERROR_NAME}|forbidden|gateway\s+time-?out|bad\s+request|unauthori[sz]ed|gone"  # after one
+_ERROR_PART = re.compile(
+    rf"(?:(?:error|http)\s*)?[45]\d\d(?:\s*(?:error)?\s*[-:–—]?\s*(?:{_STATUS_NAME})?)?(?:\s+error)?|"
+    rf"(?:(?:error|oops|sorry)\W*\s*)?(?:{_ERROR_NAME})(?:\s+error)?|error",
     re.IGNORECASE,
 )
+_THE_PAGE = r"\b(?:that|this|the)\s+page(?:\s+you(?:\s+\w+){1,3}?)?\s+"
+_MISSING = re.compile(
+    rf"{_THE_PAGE}(?:can(?:no|['’])t\s+be\s+found|could\s*(?:n['’]|no)t\s+be\s+found|"
+    rf"does\s*(?:n['’]|no)t\s+exist|no\s+longer\s+exists|is\s+no\s+longer\s+available)|"
+    r"\bwe\s+(?:can(?:no|['’])t|could\s*(?:n['’]|no)t)\s+find\s+(?:that|this|the)\s+page\b",
+    re.IGNORECASE,
+)
+_TITLE_PARTS = re.compile(r"\s+[|–—:·-]\s+|\s*::\s*")
+# An index page (a section front, a tag page, search results): at least this many links to
+# stories (links of four words or more), which with their teasers (each link's surroundings up to
+# _CARD_CHARS, no other story link in them) hold this share of the page's text. An article with a
+# box of related links is far under it: at most 0.2 on every page of tests/data/extraction.
+_INDEX_LINKS = 6
+_INDEX_SHARE = 0.5
+_CARD_CHARS = 400
+# A page that says it is an article (og:type, schema.org type) is never taken for an index page.
+_ARTICLE_TYPE = re.compile(r"(?:article|posting|report)$", re.IGNORECASE)
 
 
 def _not_an_article(page: lxml.html.HtmlElement) -> str | None:
-    """Why ``page`` is not an article (a directory listing, an error page), or None."""
+    """Why ``page`` is not an article (a directory listing, an error page, an index page), or None."""
     title = " ".join((page.findtext(".//title") or "").split())
     if _LISTING.match(title):
         return f"this page is a web server's directory listing ({title!r}), not an article"
-    if _ERROR_PAGE.search(title):
-        return f"this page is an error page ({title!r}), not an article"
+    heading = page.find(".//h1")
+    headline = " ".join(heading.text_content().split()) if heading is not None else ""
+    for name in (title, headline):
+        parts = [p.strip(" !.") for p in _TITLE_PARTS.split(name)]
+        if any(_ERROR_PART.fullmatch(p) for p in parts if p) or _MISSING.search(name):
+            return f"this page is an error page ({name!r}), not an article"
+    links = _index_links(page)
+    if links:
+        return (
+            f"this page is an index page: {links} links to stories make up most of it, not an "
+            "article (add the stories' own pages, or the site's feed)"
+        )
     return None
+
+
+def _words(element: lxml.html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _index_links(page: lxml.html.HtmlElement) -> int:
+    """How many links to stories ``page`` holds when it is an index page (see _INDEX_LINKS), else 0."""
+    if _declares_article(page):
+        return 0
+    page = copy.deepcopy(page)
+    for hidden in page.xpath("//script|//style|//noscript|//template"):
+        hidden.drop_tree()
+    body = page.find("body")
+    body = page if body is None else body
+    stories = [
+        a
+        for a in body.iter("a")
+        if len(_words(a).split()) >= 4 and not (a.get("href") or "#").startswith(("#", "javascript:"))
+    ]
+    if len(stories) < _INDEX_LINKS:
+        return 0
+    story_links = set(stories)
+    cards = set()
+    for link in stories:  # the link with its teaser: its largest surroundings holding no other story
+        card = link
+        while (parent := card.getparent()) is not None and parent is not body:
+            if len(_words(parent)) > _CARD_CHARS or sum(a in story_links for a in parent.iter("a")) > 1:
+                break
+            card = parent
+        cards.add(card)
+    covered = sum(len(_words(card)) for card in cards)
+    return len(stories) if covered >= _INDEX_SHARE * max(1, len(_words(body))) else 0
+
+
+def _declares_article(page: lxml.html.HtmlElement) -> bool:
+    """Whether the page's metadata says it is an article: og:type, or a schema.org type (JSON-LD)."""
+    if any(_ARTICLE_TYPE.search(v) for v in page.xpath('//meta[@property="og:type"]/@content')):
+        return True
+    for script in page.xpath('//script[@type="application/ld+json"]'):
+        try:
+            stack = [json.loads(script.text or "")]
+        except ValueError:
+            continue
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                kinds = item.get("@type")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                if any(isinstance(k, str) and _ARTICLE_TYPE.search(k) for k in kinds):
+                    return True
+                stack.extend(v for k, v in item.items() if k == "@graph")
+    return False
 
 
 def _publisher(page: lxml.html.HtmlElement) -> str | None:
