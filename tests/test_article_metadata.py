@@ -254,7 +254,7 @@ def test_fetched_pages_that_are_not_articles_are_refused_and_the_article_is_kept
                 f"http://127.0.0.1:{listing.server_address[1]}/": "web server's directory listing",
                 site.url("/world"): "index page: 8 links to stories",
                 site.url("/tag/harbour"): "index page: 8 links to stories",
-                site.url("/news/old-story.html"): "error page (\"Sorry, we couldn't find that page\")",
+                site.url("/news/old-story.html"): 'error page ("Sorry, we couldn\'t find that page")',
                 site.url("/news/missing.html"): "HTTP 404 Not Found",
                 site.url("/news/broken.html"): "HTTP 500 Internal Server Error",
             }
