@@ -75,9 +75,11 @@ VIEWS = {
     "light-phone": ("light", {"width": 390, "height": 844}),
     "dark-phone": ("dark", {"width": 390, "height": 844}),
 }
-# WCAG contrast of an element's text on its own background (computed colours, opaque ones)
+# WCAG contrast of an element's text on its background: its own, or else the nearest ancestor's
+# that is not transparent (computed colours; the text's own taken as opaque)
 CONTRAST_JS = """(el) => {
   const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const opaque = (c) => !/^rgba\\(.*,\\s*0\\)$/.test(c) && c !== "transparent";
   const lum = (c) => {
     const [r, g, b] = rgb(c).map((v) => {
       v /= 255;
@@ -85,8 +87,11 @@ CONTRAST_JS = """(el) => {
     });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
-  const style = getComputedStyle(el);
-  const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+  let back = el;
+  while (back.parentElement && !opaque(getComputedStyle(back).backgroundColor)) back = back.parentElement;
+  const [a, b] = [lum(getComputedStyle(el).color), lum(getComputedStyle(back).backgroundColor)].sort(
+    (x, y) => y - x
+  );
   return (a + 0.05) / (b + 0.05);
 }"""
 
@@ -205,8 +210,11 @@ def test_a_follow_up_chip_asks_a_question_that_is_then_answered(server, page):
     assert not page.errors
 
 
-def test_active_filters_show_while_the_panel_is_closed(server, page):
-    page.goto(server.url)
+def test_active_filters_show_while_the_panel_is_closed(server, view):
+    """Filter chips show once the panel is closed; an abstention under them says so, and its
+    button asks the question again of all the articles, the filters cleared."""
+    page = view
+    page.goto(f"{server.url}/?__theme={page.scheme}")
     chips = page.locator("#active-filters")
     assert chips.inner_text().strip() == ""
     page.locator("#filters").get_by_text("Filters").click()
@@ -214,12 +222,32 @@ def test_active_filters_show_while_the_panel_is_closed(server, page):
     page.locator("#filters").get_by_text("Filters").click()  # closed again
     expect(chips).to_contain_text("From 2016-01-01")
     assert page.locator("#clear-filters").is_visible()
+    assert chips.locator(".na-filter").evaluate(CONTRAST_JS) >= 4.5
     # the seed article is from 2015: under the filter the question is not covered, and it says why
     note = ask(page, SINAI)
     assert "Searched only articles published on or after 2016-01-01" in note.inner_text()
-    assert "Clear them" in note.inner_text()
+    assert "“Ask without filters” asks it of all the articles" in note.inner_text()
+    without = page.locator("#ask-without-filters")
+    expect(without).to_be_visible(timeout=UI_WAIT_MS)
+    without.click()
+    answers = page.locator("#chat .na-answer")
+    expect(answers).to_have_count(1, timeout=UI_WAIT_MS)  # the note was not an answer; this is
+    assert "224" in answers.first.inner_text()
+    assert page.locator("#chat .na-q").last.inner_text() == SINAI
+    expect(chips).to_have_text("")  # the filters were cleared, and stay so
+    expect(page.locator("#clear-filters")).to_be_hidden()
+    expect(without).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not page.errors
+
+
+def test_clear_filters_empties_them(server, page):
+    page.goto(server.url)
+    page.locator("#filters").get_by_text("Filters").click()
+    page.locator("#date-to textarea, #date-to input").first.fill("2010-01-01")
+    expect(page.locator("#active-filters")).to_contain_text("To 2010-01-01")
     page.locator("#clear-filters").click()
-    expect(chips).to_have_text("")
+    expect(page.locator("#active-filters")).to_have_text("")
     expect(page.locator("#clear-filters")).to_be_hidden()
     assert "224" in ask(page, SINAI).inner_text()  # all articles again
     assert not page.errors

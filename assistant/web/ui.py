@@ -44,7 +44,8 @@ WAITING = {"extractive": "Searching the articles…", "llm": "Searching the arti
 
 ALL_SOURCES = "All sources"
 FOLLOW_UPS = 3  # chips under an answer, at most
-UNDER_FILTERS = "the filters may be why. Clear them (above the Filters panel) to ask all the articles."
+WITHOUT_FILTERS = "Ask without filters"
+UNDER_FILTERS = f"the filters may be why: “{WITHOUT_FILTERS}” asks it of all the articles."
 GENERIC_ERROR = "Something went wrong on our side while answering. Please try again."
 # Questions the bundled sample (data/articles/) answers, each with the (source, date) of the
 # article that answers it: an example is offered while its article is loaded. tests/test_quality.py
@@ -205,10 +206,20 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
         send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=button_width)
         clear = gr.Button("New chat", elem_id="clear", variant="secondary", scale=1, min_width=button_width)
     chips: list[gr.Button] = []
+    without: gr.Button | None = None  # after an abstention under filters: the question asked again without
     if compact:
         filters: list = []
     else:
         with gr.Row(elem_id="follow-ups", elem_classes="na-chips"):
+            without = gr.Button(
+                WITHOUT_FILTERS,
+                visible=False,
+                size="sm",
+                variant="primary",
+                elem_id="ask-without-filters",
+                elem_classes="na-chip",
+                min_width=60,
+            )
             chips = [
                 gr.Button(visible=False, size="sm", variant="secondary", elem_classes="na-chip", min_width=60)
                 for _ in range(FOLLOW_UPS)
@@ -227,7 +238,8 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
         for box in filters:
             box.change(_filter_chips, filters, [shown_filters, reset], api_name=False, show_progress="hidden")
         reset.click(lambda: (ALL_SOURCES, "", ""), None, filters, api_name=False, show_progress="hidden")
-    hidden = [gr.update(visible=False) for _ in chips]
+    nexts = [*chips, without] if without is not None else []  # what follows an answer
+    hidden = [gr.update(visible=False) for _ in nexts]
 
     def respond(
         message: str,
@@ -269,9 +281,11 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
         yield "", messages, history, answer, _saved(messages, history), *hidden
 
     def suggest(answer: Answer | None, source=None, date_from=None, date_to=None) -> list:
-        """The follow-up chips for the last answer: questions it leads to that are answered."""
+        """What follows the last answer: the follow-up chips, questions it leads to that are
+        answered; after an abstention under filters, the button that asks it without them."""
         if answer is None:
             return hidden
+        chosen = None
         try:
             chosen = parse_filters(source, date_from, date_to)
             articles = _articles_of(assistant, answer)
@@ -279,19 +293,24 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
         except Exception:
             log.exception("follow-up questions failed")
             found = []
-        return [gr.update(value=q, visible=True) for q in found] + hidden[len(found) :]
+        shown = [gr.update(value=q, visible=True) for q in found] + hidden[len(found) : len(chips)]
+        return [*shown, gr.update(visible=bool(answer.abstained and chosen))]
+
+    def unfiltered(answer: Answer | None) -> tuple:
+        """The filters cleared and the last answer's question in the box, to be asked again."""
+        return ALL_SOURCES, "", "", answer.question if answer is not None else ""
 
     # The chat survives a reload: messages and follow-up history kept in the browser's storage
     # (the page's and the widget's apart), restored on load; "New chat" empties it.
     saved = gr.BrowserState({}, storage_key=f"news-assistant-{'widget' if compact else 'chat'}")
     page.load(_restored, saved, [chatbot, standalone], api_name=False, show_progress="hidden")
     inputs = [question, chatbot, standalone, *filters]
-    outputs = [question, chatbot, standalone, last, saved, *chips]
+    outputs = [question, chatbot, standalone, last, saved, *nexts]
 
     def asked(event) -> None:
         """After an answer, its follow-up chips (the main page only)."""
-        if chips:
-            event.then(suggest, [last, *filters], chips, api_name=False, show_progress="hidden")
+        if nexts:
+            event.then(suggest, [last, *filters], nexts, api_name=False, show_progress="hidden")
 
     asked(send.click(respond, inputs, outputs, api_name="ask"))
     asked(question.submit(respond, inputs, outputs, api_name=False))
@@ -301,10 +320,15 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
     for chip in chips:
         clicked = chip.click(lambda q: q, chip, question, api_name=False, show_progress="hidden")
         asked(clicked.then(respond, inputs, outputs, api_name=False))
+    if without is not None:
+        cleared = without.click(
+            unfiltered, last, [*filters, question], api_name=False, show_progress="hidden"
+        )
+        asked(cleared.then(respond, inputs, outputs, api_name=False))
     clear.click(
         lambda: ([], [], "", None, {}, *hidden),
         None,
-        [chatbot, standalone, question, last, saved, *chips],
+        [chatbot, standalone, question, last, saved, *nexts],
         api_name="clear",
     )
     return None if compact else source
