@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from assistant.web.ui import SAMPLE_EXAMPLES
+from assistant.web.ui import SAMPLE_EXAMPLES, WIDGET_EXAMPLES
 from tests.conftest import CHROMIUM, SAMPLE
 from tests.webapp import ROOT, UI_WAIT_MS, WebApp, free_port, submit
 
@@ -113,8 +113,11 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?…])\s+", text) if len(s.strip()) > 15]
 
 
-def test_sinai_answer_says_each_thing_once(server, page):
-    page.goto(server.url)
+def test_sinai_answer_says_each_thing_once(server, view):
+    """In light and dark, desktop and phone: the answer with its marker, one card with the
+    sentences around the quote, no sentence twice; readable, and nothing wider than the screen."""
+    page = view
+    page.goto(f"{server.url}/?__theme={page.scheme}")
     answer = ask(page, SINAI)
     assert "224" in answer.locator(".na-text").inner_text()
     assert answer.locator(".na-ref").first.inner_text() == "[1]"
@@ -127,6 +130,12 @@ def test_sinai_answer_says_each_thing_once(server, page):
     assert card.locator(".na-context mark").inner_text().startswith("[1] In Moscow")
     said = sentences(answer.inner_text())
     assert said and len(said) == len(set(said)), said
+    for part in (".na-text", ".na-context", ".na-title", ".na-confidence"):
+        assert answer.locator(part).first.evaluate(CONTRAST_JS) >= 4.5, part
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shots = os.environ.get("SCREENSHOT_DIR")
+    if shots and page.scheme == "dark" and page.viewport_size["width"] < 500:
+        page.screenshot(path=str(Path(shots) / "screenshot-chat-phone-dark.png"))
     assert not page.errors
 
 
@@ -193,15 +202,18 @@ def test_copy_gives_plain_text(server, browser):
         context.close()
 
 
-def test_a_follow_up_chip_asks_a_question_that_is_then_answered(server, page):
+def test_a_follow_up_chip_asks_a_question_that_is_then_answered(server, view):
     """Under an answer, chips with questions from the cited article, each checked to be answered;
-    clicking one asks it."""
-    page.goto(server.url)
+    clicking one asks it (light and dark, desktop and phone)."""
+    page = view
+    page.goto(f"{server.url}/?__theme={page.scheme}")
     ask(page, SINAI)
-    chip = page.locator("#follow-ups button").first
+    chip = page.locator("#follow-ups button:not(#ask-without-filters)").first
     chip.wait_for(timeout=UI_WAIT_MS)
     asked = chip.inner_text()
     assert asked.startswith(("What did ", "What is known about ")), asked
+    assert chip.evaluate(CONTRAST_JS) >= 4.5
+    assert page.locator("#ask-without-filters").is_hidden()  # no filters: nothing to ask without
     answers = page.locator("#chat .na-answer")
     chip.click()
     expect(answers).to_have_count(2, timeout=UI_WAIT_MS)
@@ -413,6 +425,28 @@ def test_widget_in_a_small_frame_keeps_its_input_in_view(server, embed_origin, p
     inner = next(f for f in page.frames if "/widget" in f.url)
     assert inner.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1")
     assert frame.locator("#chat .na-answer").count() == 3
+
+
+@pytest.mark.parametrize("size", ["360x520", "320x480"])
+def test_the_widget_offers_its_own_short_examples(server, embed_origin, page, size):
+    """The widget's empty chat offers its own short examples (not the page's), each whole on one
+    line inside a small frame; one click asks it."""
+    page.goto(f"{embed_origin}/embed.html?server={server.url}&size={size}")
+    frame = page.frame_locator("#assistant-frame")
+    short, source, _ = WIDGET_EXAMPLES[0]
+    assert source == "Dawn"  # the seed store's one article
+    example = frame.locator("#chat").get_by_text(short, exact=True)
+    example.wait_for(timeout=UI_WAIT_MS)
+    assert frame.locator("#chat").get_by_text("How many people died in the Paris attacks?").count() == 0
+    outer, box = page.locator("#assistant-frame").bounding_box(), example.bounding_box()
+    assert outer and box and outer["x"] <= box["x"] and box["x"] + box["width"] <= outer["x"] + outer["width"]
+    assert box["y"] + box["height"] <= outer["y"] + outer["height"], (box, outer)
+    line = example.evaluate("(e) => parseFloat(getComputedStyle(e).lineHeight) || 0")
+    assert example.evaluate("(e) => e.scrollWidth <= e.clientWidth") and box["height"] < 2 * line + 1
+    example.click()  # asks: no Ask press
+    answer = frame.locator("#chat .na-answer").first
+    answer.wait_for(timeout=UI_WAIT_MS)
+    assert "129" in answer.inner_text()
 
 
 def test_embed_page_web_component(server, embed_origin, page):

@@ -16,7 +16,13 @@ from __future__ import annotations
 import pytest
 
 from assistant.evaluate import evaluate, load_cases
-from assistant.web.ui import SAMPLE_EXAMPLES, example_questions
+from assistant.web.ui import (
+    SAMPLE_EXAMPLES,
+    WIDGET_EXAMPLE_CHARS,
+    WIDGET_EXAMPLES,
+    example_questions,
+    widget_examples,
+)
 from tests.conftest import QA_FILE, SAMPLE_QA_FILE, citation_problems
 
 
@@ -71,16 +77,23 @@ EXAMPLE_ANSWERS = {
     "Who is Hong Kong's youngest Legislative Council member?": "Nathan Law",
     "Where will Space Shuttle Endeavour go after its retirement?": "California Science Center",
     "How many people died in the Paris attacks?": "129",
+    # the widget's own
+    "How many died in Paris?": "129",
+    "Where will Endeavour retire?": "California Science Center",
+    "How many died at the Mecca crane?": "107",
 }
 
 
 def test_the_sample_offers_every_example(sample):
-    assert example_questions(sample.articles()) == list(EXAMPLE_ANSWERS)
+    assert example_questions(sample.articles()) == [q for q, _, _ in SAMPLE_EXAMPLES]
+    assert widget_examples(sample.articles()) == [q for q, _, _ in WIDGET_EXAMPLES]
 
 
-@pytest.mark.parametrize(("question", "source", "published"), SAMPLE_EXAMPLES)
+@pytest.mark.parametrize(("question", "source", "published"), SAMPLE_EXAMPLES + WIDGET_EXAMPLES)
 def test_each_example_is_answered_from_its_article(sample, question, source, published):
     assert len(question) <= 60  # Gradio cuts longer examples short
+    widget = (question, source, published) in WIDGET_EXAMPLES
+    assert not widget or len(question) <= WIDGET_EXAMPLE_CHARS
     answer = sample.ask(question)
     assert not answer.abstained and EXAMPLE_ANSWERS[question] in answer.text, answer.text
     first = answer.citations[0]

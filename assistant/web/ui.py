@@ -57,6 +57,14 @@ SAMPLE_EXAMPLES = [
     ("Where will Space Shuttle Endeavour go after its retirement?", "Wikinews", "2011-04-13"),
     ("How many people died in the Paris attacks?", "Dawn", "2015-11-18"),
 ]
+# The widget's own, shorter (at most WIDGET_EXAMPLE_CHARS, so each fits one line of a 320 px frame),
+# in the same form; tests/test_quality.py checks these too, and tests/test_browser.py the fit.
+WIDGET_EXAMPLES = [
+    ("How many died in Paris?", "Dawn", "2015-11-18"),
+    ("Where will Endeavour retire?", "Wikinews", "2011-04-13"),
+    ("How many died at the Mecca crane?", "Wikinews", "2015-09-12"),
+]
+WIDGET_EXAMPLE_CHARS = 36
 
 
 def parse_filters(source: str | None, date_from: str | None, date_to: str | None) -> Filters:
@@ -139,8 +147,7 @@ def link_base(request: gr.Request | None) -> str:
 def example_questions(articles: list[Article]) -> list[str]:
     """Examples for the loaded corpus: the sample's known-good ones whose article is loaded, else
     questions built from the first articles' datelines or titles."""
-    loaded = {(a.source, a.published) for a in articles}
-    examples = [q for q, source, published in SAMPLE_EXAMPLES if (source, published) in loaded]
+    examples = _loaded(SAMPLE_EXAMPLES, articles)
     if examples:
         return examples
     for a in articles[:3]:
@@ -152,8 +159,15 @@ def example_questions(articles: list[Article]) -> list[str]:
 
 
 def widget_examples(articles: list[Article]) -> list[str]:
-    """The widget's examples: the two shortest of the page's, so they fit a small frame."""
-    return sorted(example_questions(articles), key=len)[:2]
+    """The widget's examples, short enough for a small frame: its own (WIDGET_EXAMPLES) whose
+    article is loaded, else the two shortest of the page's."""
+    return _loaded(WIDGET_EXAMPLES, articles) or sorted(example_questions(articles), key=len)[:2]
+
+
+def _loaded(examples: list[tuple[str, str, str]], articles: list[Article]) -> list[str]:
+    """The questions of ``examples`` whose article, by its (source, date), is loaded."""
+    loaded = {(a.source, a.published) for a in articles}
+    return [q for q, source, published in examples if (source, published) in loaded]
 
 
 # ------------------------------------------------------------------------------------------ pages
