@@ -1,8 +1,10 @@
 """The web chat in a real browser: Debian's headless Chromium driven by Playwright, real app.
 
 Needs /usr/bin/chromium (``make browser`` installs it); never ``playwright install``.
-Set SCREENSHOT_DIR to keep the screenshot of the first screen on the sample, with an example
-answered (docs/screenshot-chat.png is one).
+Set SCREENSHOT_DIR to keep the screenshots in docs/: the first screen on the sample with an example
+answered (screenshot-chat.png), the chat on a phone in dark mode (screenshot-chat-phone-dark.png),
+the reader at 1280x900 and on a phone in dark mode (screenshot-reader.png,
+screenshot-reader-phone-dark.png) and the widget in a 360x520 frame (screenshot-widget.png).
 """
 
 from __future__ import annotations
@@ -163,6 +165,11 @@ def test_a_citation_opens_the_reader_at_its_quote(server, view):
     assert reader.locator("body").evaluate(CONTRAST_JS) >= 7
     # nothing wider than the screen (a phone scrolls down, never sideways)
     assert reader.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shots = os.environ.get("SCREENSHOT_DIR")
+    shot = {"light-1280": "screenshot-reader.png", "dark-390": "screenshot-reader-phone-dark.png"}
+    name = shot.get(f"{page.scheme}-{reader.viewport_size['width']}")
+    if shots and name:
+        reader.screenshot(path=str(Path(shots) / name))
     reader.close()
     with page.context.expect_page() as opened:
         # anywhere on the card: the headline link covers it (so the click lands on that link)
@@ -412,11 +419,17 @@ def test_embed_page_from_second_origin(server, embed_origin, page):
 def test_widget_in_a_small_frame_keeps_its_input_in_view(server, embed_origin, page, size):
     """In a small iframe on another origin, three answers later the input is still inside the frame
     and the page in the frame does not scroll: the conversation scrolls inside the chat."""
+    shots = os.environ.get("SCREENSHOT_DIR") if size == "360x520" else None
+    if shots:
+        page.set_viewport_size({"width": 900, "height": 620})  # the embed page around the frame
     page.goto(f"{embed_origin}/embed.html?server={server.url}&size={size}")
     frame = page.frame_locator("#assistant-frame")
     frame.locator("#question textarea").wait_for(timeout=UI_WAIT_MS)
     for question in (SINAI, "And in Paris?", "Who invoked the EU's mutual assistance clause?"):
-        ask(page, question, scope=frame)
+        answer = ask(page, question, scope=frame)
+        if shots and question == SINAI:
+            answer.locator(".na-context mark").first.wait_for(state="visible")
+            page.screenshot(path=str(Path(shots) / "screenshot-widget.png"))
     outer = page.locator("#assistant-frame").bounding_box()
     for control in ("#question textarea", "#ask", "#clear"):
         box = frame.locator(control).bounding_box()
