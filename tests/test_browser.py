@@ -360,6 +360,13 @@ def test_upload_ask_delete(server, page, tmp_path):
     detected = "“Glacier Park reopens after record snowfall” · Helena Independent Record · 14 Mar 2024"
     assert detected in report.inner_text()
     page.locator("#articles").get_by_text("Glacier Park reopens after record snowfall").wait_for()
+    with page.context.expect_page() as opened:  # a title in the list opens the article in the reader
+        page.locator("#articles a", has_text="Glacier Park reopens after record snowfall").click()
+    reader = opened.value
+    expect(reader.locator("h1")).to_have_text("Glacier Park reopens after record snowfall")
+    expect(reader.locator(".meta")).to_contain_text("Helena Independent Record")
+    assert "/articles/" in reader.url and "211 days" in reader.locator("#text").inner_text()
+    reader.close()
 
     page.get_by_role("tab", name="Chat").click()
     answer = ask(page, "How long was the Going-to-the-Sun Road closed?")
