@@ -202,9 +202,17 @@ def test_api_key_stays_out_of_repr_and_logs(store_dir, caplog):
 # ----- the real model ------------------------------------------------------------------------------
 
 
-def test_openai_backend_streams_then_checks(store_dir, llama_server):
+@pytest.fixture(scope="module")
+def sinai_stream(store_dir, llama_server) -> tuple[Assistant, list]:
+    """The Sinai question streamed once through the real model: what both the streaming test and
+    the injection test check (the same prompt at temperature 0 is the same answer, and each
+    generation costs tens of seconds on a busy machine)."""
     assistant = make(store_dir, **openai_settings(llama_server))
-    items = list(assistant.stream(SINAI))
+    return assistant, list(assistant.stream(SINAI))
+
+
+def test_openai_backend_streams_then_checks(sinai_stream):
+    assistant, items = sinai_stream
     deltas, final = items[:-1], items[-1]
     assert deltas and all(isinstance(d, str) for d in deltas) and isinstance(final, Answer)
     assert final.citations and not final.abstained
@@ -220,20 +228,24 @@ def test_invented_claims_never_reach_the_user_as_fact(store_dir, llama_server):
         assert "Real Madrid" not in answer.text and "Pope" not in answer.text
 
 
-def test_article_text_is_data_not_instructions(store_dir, llama_server):
+def test_article_text_is_data_not_instructions(store_dir, llama_server, sinai_stream):
+    """The Sinai answer is the one streamed above (``ask`` is the last item of ``stream``)."""
     assistant = make(store_dir, **openai_settings(llama_server))
-    for question in [SINAI, "What did the investigators say about the Sinai crash?"]:
-        answer = assistant.ask(question)
+    sinai = sinai_stream[1][-1]
+    for answer in [sinai, assistant.ask("What did the investigators say about the Sinai crash?")]:
         assert "hacked" not in answer.text.lower()
         assert not answer.abstained and answer.citations
         assert_checked(assistant, answer)
 
 
 def test_llm_follow_up_keeps_its_subject(store_dir, llama_server):
-    chat = make(store_dir, **openai_settings(llama_server)).chat()
-    chat.ask(SINAI)
-    chat.ask("And in Paris?")
-    assert "Paris" in chat.turns[-1].standalone
+    """The real model's rewrite of a follow-up keeps what it asks about. A chat's history is its
+    earlier standalone questions (query/condense.py Chat.history), so after asking SINAI,
+    ``chat.ask("And in Paris?")`` rewrites with exactly this call; the two answers around it
+    (checked in the tests above) would only add two generations. The chat's use of the model's
+    rewrite is test_llm_condenses_follow_ups."""
+    assistant = make(store_dir, **openai_settings(llama_server))
+    assert "Paris" in assistant.standalone("And in Paris?", [SINAI])
 
 
 def test_in_process_llama_cpp_backend(store_dir):
