@@ -9,6 +9,8 @@ loading the embedding model or opening a Chroma client fails it with a message t
 
 Tests on ``seeded`` or ``make_assistant`` run on an embedded store; the ones marked
 ``both_backends`` also on a Chroma server (their ``[server]`` case is in the ``server`` tier).
+Stores of the seed article or the sample are ingested once per session (tests/webapp.py
+``seed_store``) and copied: the embedded ``seeded``, ``sample``, the web apps' stores.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from assistant import Assistant  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.schema import Answer  # noqa: E402
+from tests.webapp import WebApp, seed_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
@@ -41,6 +44,7 @@ QA_FILE = ROOT / "tests" / "data" / "seed_qa.jsonl"
 SAMPLE = ROOT / "data" / "articles"  # what `make run` indexes: the seed article and 24 Wikinews articles
 SAMPLE_QA_FILE = ROOT / "tests" / "data" / "wikinews_qa.jsonl"
 BACKENDS = ["embedded", "server"]
+API_TOKEN = "test-token-api"  # api_app's
 
 
 # Invented towns and mayors: each article holds one fact no other article has, so a question about
@@ -179,23 +183,52 @@ def make_assistant(request, store_backend, tmp_path_factory):
     return make
 
 
+def defaults_env() -> dict[str, str]:
+    """This process's environment without ``ASSISTANT_*``: a subprocess on it runs on the default
+    settings, as ``Settings.from_env(env={})`` here."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+
+
+def copied_store(articles: Path, folder: Path) -> dict:
+    """``folder`` becomes a copy of the session's store of ``articles`` on the default settings
+    (tests/webapp.py seed_store: ingested once by `assistant ingest`, shared with the web apps of
+    the same articles); returns that ingest's report. A copy is much faster than ingesting again."""
+    seed, report = seed_store(articles, defaults_env())
+    shutil.copytree(seed, folder, dirs_exist_ok=True)
+    return report
+
+
 @pytest.fixture(scope="session")
 def seeded(request, store_backend, tmp_path_factory) -> Assistant:
     """One store holding the seed article, shared by read-only tests."""
     store_dir = tmp_path_factory.mktemp("seeded")
+    if store_backend == "embedded":
+        report = copied_store(SEED, store_dir)
+        assert len(report["added"]) == 1 and not report["failed"], report
+        return Assistant(store_dir=store_dir, settings=Settings.from_env(env={}))
     assistant = Assistant(store_dir=store_dir, settings=settings_for(store_backend, request))
-    report = assistant.ingest([SEED])
-    assert len(report.added) == 1, report
+    added = assistant.ingest([SEED])
+    assert len(added.added) == 1, added
     return assistant
 
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory) -> Assistant:
     """An embedded store holding the bundled sample (data/articles/), as `make run` indexes it."""
-    assistant = Assistant(store_dir=tmp_path_factory.mktemp("sample"), settings=Settings.from_env(env={}))
-    report = assistant.ingest([SAMPLE])
-    assert len(report.added) == 25 and not report.failed, report
-    return assistant
+    store_dir = tmp_path_factory.mktemp("sample")
+    report = copied_store(SAMPLE, store_dir)
+    assert len(report["added"]) == 25 and not report["failed"], report
+    return Assistant(store_dir=store_dir, settings=Settings.from_env(env={}))
+
+
+@pytest.fixture(scope="session")
+def api_app():
+    """The web app (python app.py) on a copy of the seed store with the API token ``API_TOKEN``,
+    shared by test_http_api, test_mcp and test_openai_api: one app start instead of three (each
+    takes tens of seconds on a busy machine). A test on it leaves its articles as it found them."""
+    app = WebApp(env={"ASSISTANT_API_TOKEN": API_TOKEN}).start()
+    yield app
+    app.stop()
 
 
 @pytest.fixture(scope="session")
@@ -258,6 +291,7 @@ FIXTURE_TIERS = {
     "seeded_embedded": {"model"},  # test_archive_store
     "int8_store": {"model"},  # test_embed_backends
     # the web app (tests/webapp.WebApp) of a module
+    "api_app": {"server", "model"},
     "server": {"server", "model"},  # test_http_api, test_openai_api, test_mcp, test_browser
     "client": {"server", "model"},  # on "server"
     "token_app": {"server", "model"},  # test_security
@@ -352,5 +386,6 @@ def pytest_runtest_protocol(item, nextitem):
         patch.setattr(chromadb, "PersistentClient", refuse)
         patch.setattr(chromadb, "HttpClient", refuse)
         patch.setattr(webapp.WebApp, "start", refuse)
+        patch.setattr(webapp, "_ingest", refuse)  # seed_store's `assistant ingest`
         patch.setattr(llm_servers.LlamaServer, "__init__", refuse)
         return (yield)

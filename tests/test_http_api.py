@@ -12,18 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.conftest import API_TOKEN as TOKEN
 from tests.llm_servers import OllamaStub, scripted
 from tests.webapp import WebApp, llm_env
 
 SINAI = "How many died in the Sinai crash?"
-TOKEN = "test-token-123"
 
 
 @pytest.fixture(scope="module")
-def server():
-    app = WebApp(env={"ASSISTANT_API_TOKEN": TOKEN}).start()
-    yield app
-    app.stop()
+def server(api_app):
+    return api_app  # the session's app with the token (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

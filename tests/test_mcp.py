@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
+import shutil
 import sys
 from pathlib import Path
 
@@ -15,10 +15,10 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.webapp import SEED, WebApp
+from tests.conftest import API_TOKEN as TOKEN
+from tests.webapp import SEED, seed_store
 
 SINAI = "How many died in the Sinai crash?"
-TOKEN = "test-token-mcp"
 ASSISTANT = Path(sys.executable).with_name("assistant")  # the console script, as an MCP client runs it
 TOOLS = {"ask", "search_articles", "get_article", "list_sources"}
 
@@ -101,13 +101,9 @@ async def exercise(client: Client, root: str = "") -> None:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
+    """A copy of the session's seed store (`assistant ingest` of the seed, tests/webapp.py)."""
     folder = tmp_path_factory.mktemp("mcp-store")
-    subprocess.run(
-        [str(ASSISTANT), "--store", str(folder), "ingest", str(SEED)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    shutil.copytree(seed_store(SEED)[0], folder, dirs_exist_ok=True)
     return folder
 
 
@@ -126,10 +122,8 @@ def test_stdio(store):
 
 
 @pytest.fixture(scope="module")
-def server():
-    app = WebApp(env={"ASSISTANT_API_TOKEN": TOKEN}).start()
-    yield app
-    app.stop()
+def server(api_app):
+    return api_app  # the session's app with the token (tests/conftest.py)
 
 
 def test_stdio_beside_the_app(server):

@@ -7,20 +7,17 @@ import httpx
 import openai
 import pytest
 
-from tests.webapp import WebApp
+from tests.conftest import API_TOKEN as TOKEN
 
 SINAI = "How many died in the Sinai crash?"
-TOKEN = "test-token-openai"
 MODEL = "news-assistant"
 CITATION_FIELDS = {"quote", "article_id", "title", "source", "published", "url", "start", "end", "score"}
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}
 
 
 @pytest.fixture(scope="module")
-def server():
-    app = WebApp(env={"ASSISTANT_API_TOKEN": TOKEN}).start()
-    yield app
-    app.stop()
+def server(api_app):
+    return api_app  # the session's app with the token (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

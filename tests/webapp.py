@@ -2,7 +2,9 @@
 
 The store is a temp folder holding the seed article (or ``articles``: the sample folder), or ``store``,
 a given folder served as it is. An embedded store is ingested once per test session (by
-``assistant ingest``) and copied for each app: the copy is that store, byte for byte.
+``assistant ingest``, ``seed_store``) and copied for each app: the copy is that store, byte for
+byte. The session's own stores of the same articles copy it too (tests/conftest.py ``sample``).
+A Chroma server's collections (``ASSISTANT_CHROMA_URL``) are seeded once per collection prefix.
 ``WebApp.start`` waits for /healthz; ``stop`` ends the subprocess (by its own pid) and removes
 the temp store.
 """
@@ -10,6 +12,7 @@ the temp store.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import socket
@@ -55,16 +58,73 @@ def llm_env(base_url: str) -> dict[str, str]:
     }
 
 
-# Settings that change nothing an ingest writes: apps differing only in these share a seed store.
+# Settings that change nothing an ingest of local files writes: apps differing only in these share
+# a seed store. The fetch and feed settings apply to URLs, the host and store-call ones to serving;
+# ASSISTANT_MAX_FILE_MB only while the articles are under it (_ingest_settings).
 _NOT_INGEST = {"ASSISTANT_STORE_DIR", "ASSISTANT_API_TOKEN", "ASSISTANT_UI_AUTH", "ASSISTANT_ALLOWED_ORIGINS"}
 _NOT_INGEST |= {"ASSISTANT_MAX_BODY_KB", "ASSISTANT_MAX_HISTORY", "ASSISTANT_SYNC_MINUTES"}
-_SEEDS: dict[tuple, Path] = {}  # (articles, ingest settings) -> a store ingested once
+_NOT_INGEST |= {"ASSISTANT_PUBLIC_HOSTS", "ASSISTANT_STORE_TIMEOUT", "ASSISTANT_LOCK_WAIT"}
+_NOT_INGEST |= {"ASSISTANT_FEED_ENTRIES_PER_SYNC"}
+# (articles, ingest settings) -> (a store ingested once, its `assistant ingest --json` report)
+_SEEDS: dict[tuple, tuple[Path, dict]] = {}
+_SERVER_SEEDS: set[tuple[str, str, str]] = set()  # (Chroma URL, collection prefix, articles) seeded
 
 
 @atexit.register
 def _remove_seeds() -> None:
-    for folder in _SEEDS.values():
+    for folder, _ in _SEEDS.values():
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _ingest_settings(env: dict[str, str], articles: Path) -> tuple:
+    """The ``ASSISTANT_*`` settings of ``env`` that can change what an ingest of ``articles`` writes."""
+    files = [articles] if articles.is_file() else [p for p in articles.rglob("*") if p.is_file()]
+    largest = max((p.stat().st_size for p in files), default=0)
+    kept = []
+    for k, v in sorted(env.items()):
+        if (
+            not k.startswith("ASSISTANT_")
+            or k in _NOT_INGEST
+            or k.startswith(("ASSISTANT_LLM", "ASSISTANT_FETCH"))
+        ):
+            continue
+        if k == "ASSISTANT_MAX_FILE_MB" and largest < float(v) * 1024 * 1024:
+            continue  # every file is under the limit: the limit changes nothing
+        kept.append((k, v))
+    return tuple(kept)
+
+
+def seed_store(
+    articles: Path = SEED, env: dict[str, str] | None = None, timeout: float = 300.0
+) -> tuple[Path, dict]:
+    """A store holding ``articles``, ingested by ``assistant ingest`` once per session for these
+    ingest settings (``env``, default this process's environment), and the ingest's JSON report.
+    Copy the folder to use it (shutil.copytree); the folder itself stays as ingested."""
+    env = dict(os.environ if env is None else env)
+    key = (str(articles), *_ingest_settings(env, articles))
+    if key not in _SEEDS:
+        folder = Path(tempfile.mkdtemp(prefix="webapp-seed-"))
+        try:
+            report = _ingest(articles, folder, env, timeout)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _SEEDS[key] = (folder, report)
+    return _SEEDS[key]
+
+
+def _ingest(articles: Path, store: Path, env: dict[str, str], timeout: float) -> dict:
+    ingest = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ingest", str(articles), "--json"],
+        cwd=ROOT,
+        env={**env, "ASSISTANT_STORE_DIR": str(store)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if ingest.returncode != 0:
+        raise RuntimeError(f"seeding the store failed:\n{ingest.stdout}\n{ingest.stderr}")
+    return json.loads(ingest.stdout)
 
 
 def free_port() -> int:
@@ -127,39 +187,17 @@ class WebApp:
         raise RuntimeError(f"app.py did not answer /healthz within {timeout:.0f} s:\n{self.log()}")
 
     def _seed(self, env: dict[str, str], timeout: float) -> None:
-        """Ingest ``articles`` into the store; an embedded one is copied from the session's seed."""
-        if env.get("ASSISTANT_CHROMA_URL"):  # the data lives in the server: ingest each time
-            self._ingest(self.store, env, timeout)
+        """Ingest ``articles`` into the store: an embedded one is a copy of the session's seed; a
+        server's collections (one prefix) are ingested by the first app on them in the session."""
+        url = env.get("ASSISTANT_CHROMA_URL")
+        if url:  # the data lives in the server
+            key = (url, env.get("ASSISTANT_COLLECTION_PREFIX", ""), str(self.articles))
+            if key not in _SERVER_SEEDS:
+                _ingest(self.articles, self.store, env, timeout)
+                _SERVER_SEEDS.add(key)
             return
-        key = (
-            str(self.articles),
-            *sorted(
-                (k, v)
-                for k, v in env.items()
-                if k.startswith("ASSISTANT_") and k not in _NOT_INGEST and not k.startswith("ASSISTANT_LLM")
-            ),
-        )
-        if key not in _SEEDS:
-            folder = Path(tempfile.mkdtemp(prefix="webapp-seed-"))
-            try:
-                self._ingest(folder, env, timeout)
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
-            _SEEDS[key] = folder
-        shutil.copytree(_SEEDS[key], self.store, dirs_exist_ok=True)
-
-    def _ingest(self, store: Path, env: dict[str, str], timeout: float) -> None:
-        ingest = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", "ingest", str(self.articles)],
-            cwd=ROOT,
-            env={**env, "ASSISTANT_STORE_DIR": str(store)},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if ingest.returncode != 0:
-            raise RuntimeError(f"seeding the store failed:\n{ingest.stdout}\n{ingest.stderr}")
+        folder, _ = seed_store(self.articles, env, timeout)
+        shutil.copytree(folder, self.store, dirs_exist_ok=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
