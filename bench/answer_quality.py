@@ -36,8 +36,10 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -108,6 +110,11 @@ def _ask(assistant, part: str, cases, half_of) -> list[Record]:  # noqa: ANN001
     return records
 
 
+# What a part does with each store and its questions: ``_ask`` makes the bench's Records;
+# bench/rank_data.py keeps every ranked candidate instead.
+Collect = Callable[[Any, str, list, Callable[[Any], int]], list]
+
+
 def _open(store: Path, model: str | None, articles: list[dict] | None = None, what: str = ""):  # noqa: ANN202
     """The store's assistant (threshold 0), ingesting ``articles`` first when it is empty."""
     assistant = _assistant(store, model)
@@ -117,29 +124,49 @@ def _open(store: Path, model: str | None, articles: list[dict] | None = None, wh
     return assistant
 
 
-def squad(limit: int | None, model: str | None) -> list[Record]:
+HELD_OUT = frozenset({0})
+
+
+def _tag(folds: frozenset[int]) -> str:
+    """The store-name tag of a fold set: "fold0" for the held-out fold, "folds1234" for training."""
+    return (
+        f"fold{''.join(map(str, sorted(folds)))}"
+        if len(folds) == 1
+        else f"folds{''.join(map(str, sorted(folds)))}"
+    )
+
+
+def squad(
+    limit: int | None, model: str | None, folds: frozenset[int] = HELD_OUT, collect: Collect = _ask
+) -> list:
+    """``collect``'s results for the SQuAD 2.0 questions of the articles in ``folds``."""
     from assistant.evaluate import load_cases
     from training.pairs import fold_of
 
     source = SHARED / "squad2.0-dev-part.json"
     data = json.loads(source.read_text(encoding="utf-8"))
-    held = {"version": data.get("version"), "data": [d for d in data["data"] if fold_of(d["title"]) == 0]}
+    held = {"version": data.get("version"), "data": [d for d in data["data"] if fold_of(d["title"]) in folds]}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "fold0.json"
+        path = Path(tmp) / "fold.json"
         path.write_text(json.dumps(held), encoding="utf-8")
         cases, articles = load_cases(path)
     title_of = {qa["id"]: d["title"] for d in held["data"] for p in d["paragraphs"] for qa in p["qas"]}
-    assistant = _open(OUT / "squad-fold0", model, articles, f"{len(articles)} SQuAD 2.0 paragraphs of fold 0")
+    tag = _tag(folds)
+    assistant = _open(OUT / f"squad-{tag}", model, articles, f"{len(articles)} SQuAD 2.0 paragraphs of {tag}")
     if limit:
         cases = random.Random(13).sample(cases, min(limit, len(cases)))
-    return _ask(assistant, "squad", cases, lambda c: _half(title_of[c.id]))
+    return collect(assistant, "squad", cases, lambda c: _half(title_of[c.id]))
 
 
-def news(per_year: int | None, model: str | None) -> list[Record]:
+def news(
+    per_year: int | None, model: str | None, folds: frozenset[int] = HELD_OUT, collect: Collect = _ask
+) -> list:
+    """``collect``'s results for the news questions of the weeks in ``folds``, asked on one store
+    per year, and then, on a copy without the evidence, for those no remaining article answers."""
     from assistant.evaluate import Case, removed_evidence_cases
     from training.pairs import news_articles, news_questions
 
-    questions = list(news_questions({0}))
+    questions = list(news_questions(set(folds)))
     articles = news_articles()
     by_year: dict[str, list[dict]] = defaultdict(list)
     for q in questions:
@@ -147,10 +174,10 @@ def news(per_year: int | None, model: str | None) -> list[Record]:
     if per_year:
         rng = random.Random(13)
         by_year = {y: rng.sample(qs, min(per_year, len(qs))) for y, qs in sorted(by_year.items())}
-    records: list[Record] = []
+    records: list = []
     for year, qs in sorted(by_year.items()):
         urls = dict.fromkeys(u for q in qs for u in (*q["evidence_urls"], *q["retrieved_urls"]))
-        store = OUT / f"news-{year}-fold0{f'-{per_year}' if per_year else ''}"
+        store = OUT / f"news-{year}-{_tag(folds)}{f'-{per_year}' if per_year else ''}"
         chosen = [articles[u] for u in urls if u in articles]
         assistant = _open(store, model, chosen, f"{len(chosen)} {year} news articles")
         cases = [
@@ -164,7 +191,7 @@ def news(per_year: int | None, model: str | None) -> list[Record]:
             for q in qs
         ]
         week = {q["id"]: q["week"] for q in qs}
-        records += _ask(assistant, "news", cases, lambda c, w=week: _half(w[c.id]))
+        records += collect(assistant, "news", cases, lambda c, w=week: _half(w[c.id]))
         with tempfile.TemporaryDirectory(prefix="removed-evidence-") as tmp:
             copy = Path(tmp) / "store"
             shutil.copytree(store, copy)
@@ -174,11 +201,12 @@ def news(per_year: int | None, model: str | None) -> list[Record]:
                 if article.url in evidence:
                     assistant.delete(article.article_id)
             unanswered = removed_evidence_cases(cases, (a.text for a in assistant.articles()))
-            records += _ask(assistant, "news-removed", unanswered, lambda c, w=week: _half(w[c.id]))
+            records += collect(assistant, "news-removed", unanswered, lambda c, w=week: _half(w[c.id]))
     return records
 
 
-def sample(model: str | None) -> list[Record]:
+def sample(model: str | None, collect: Collect = _ask) -> list:
+    """``collect``'s results for the seed and Wikinews questions on the shipped sample."""
     from assistant.evaluate import load_cases
 
     assistant = _assistant(OUT / "sample", model)
@@ -187,7 +215,7 @@ def sample(model: str | None) -> list[Record]:
     records = []
     for part in ("seed", "wikinews"):
         cases, _ = load_cases(ROOT / "tests" / "data" / f"{part}_qa.jsonl")
-        records += _ask(assistant, part, cases, lambda c: 0)
+        records += collect(assistant, part, cases, lambda c: 0)
     return records
 
 
@@ -326,7 +354,7 @@ def main() -> int:
 
     settings = Settings.from_env()
     folder = answer_model.resolve(args.model or settings.answer_model)
-    reader = answer_model.load(folder, settings.embed_backend, settings.embed_cache_dir) if folder else None
+    reader = answer_model.load(folder) if folder else None
     answerer_threshold = reader.calibration.threshold if reader else load_ranker().threshold
     print(f"\nanswer model: {reader.folder if reader else 'none'}; threshold {answerer_threshold:.3f}")
     for name, value in figures(records, answerer_threshold).items():

@@ -56,7 +56,7 @@ def instrument(assistant: Assistant) -> None:
     assistant._keyword.search = _timed("BM25", assistant._keyword.search)
     answerer._embedder.question = _timed("question encode", answerer._embedder.question)
     answerer_module.rank = _timed("sentence ranking", answerer_module.rank)
-    answerer_module.answer_logit = _timed("answer model (query/judge.py)", answerer_module.answer_logit)
+    answerer_module.judge = _timed("answer model (query/judge.py)", answerer_module.judge)
     answerer_module.analyse = _timed("question analysis", answerer_module.analyse)
 
 

@@ -3,8 +3,8 @@
 The package's files, one job each: ``embedder.py`` (the Embedder: tokenizing and pooling, the
 backend chosen), ``forward.py`` (the forward-pass type every backend returns), one file per
 backend (``torch_backend.py``, ``onnx_backend.py``, ``openvino_backend.py``) and ``export.py``
-(the one-time ONNX export, fusion and int8 quantization, cached). The backends' ``run_onnx`` and
-``run_openvino`` run any BERT-style ONNX file, not only the embedding model.
+(the one-time ONNX export, fusion and int8 quantization, cached). ``run_onnx`` runs any
+BERT-style ONNX file, not only the embedding model: the answer model too (reader/model.py).
 
 HF_HUB_OFFLINE is set here, before any module of the package imports tokenizers or transformers:
 no code path may fetch weights from a model hub.

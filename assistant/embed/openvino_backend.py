@@ -3,10 +3,8 @@ inference precision: bf16 where the CPU has AMX or AVX-512 bf16 units, f32 elsew
 
 bf16 vectors agree with f32 ones to cosine >= 0.99997 on real-news chunks (closer than torch and
 onnx fp32, which stores already treat as one), so a store built on one CPU is read on any other;
-speed: docs/architecture.md, "Encoder backends" (``python bench/encoders.py``). ``run_openvino``
-runs any ONNX file that takes BERT-style token inputs, so a second model (a cross-encoder) runs
-here as the embedding model does; ``openvino_forward`` is the embedding model's pass. OpenVINO
-reads the ONNX file itself: neither torch nor onnxruntime is imported.
+speed: docs/architecture.md, "Encoder backends" (``python bench/encoders.py``). OpenVINO reads
+the ONNX file itself: neither torch nor onnxruntime is imported.
 """
 
 from __future__ import annotations
@@ -23,13 +21,11 @@ from assistant.embed.forward import INPUTS, Forward
 log = logging.getLogger(__name__)
 
 
-def run_openvino(model_file: Path, output: str | None = None, cache: Path | None = None) -> Forward:
+def run_openvino(model_file: Path) -> Forward:
     """A forward pass of the ONNX graph in ``model_file`` compiled by OpenVINO for the CPU,
-    returning its output named ``output`` (its first one if None). Only the inputs the graph
-    declares are fed.
+    returning its first output. Only the inputs the graph declares are fed.
 
-    The compiled model is kept in ``openvino-<precision>/`` in ``cache`` (default: beside
-    ``model_file``; a shipped model's folder may be read-only) (OpenVINO's
+    The compiled model is kept in ``openvino-<precision>/`` beside ``model_file`` (OpenVINO's
     CACHE_DIR: it keys each blob by the graph, the config, the device and its own version, and
     recompiles over a damaged one), so a later process loads it instead of compiling: about 0.25 s
     of every cold ``assistant ask`` (``python bench/cold_ask.py``), for 90 MB of disk. One folder
@@ -41,13 +37,13 @@ def run_openvino(model_file: Path, output: str | None = None, cache: Path | None
     precision = core.get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
     try:
         compiled = core.compile_model(
-            str(model_file), "CPU", {"CACHE_DIR": str((cache or model_file.parent) / f"openvino-{precision}")}
+            str(model_file), "CPU", {"CACHE_DIR": str(model_file.parent / f"openvino-{precision}")}
         )
     except RuntimeError as exc:  # OpenVINO reports a cache folder it can't create this way
         log.info("compiling without OpenVINO's model cache (%s)", str(exc).strip().splitlines()[-1])
         compiled = core.compile_model(str(model_file), "CPU")
     wanted = {name for port in compiled.inputs for name in port.get_names()}
-    out = compiled.output(output) if output else compiled.output(0)
+    out = compiled.output(0)
 
     # One infer request per thread: a compiled model's own request serves one call at a time
     # ("Infer Request is busy" when the question batcher and a feed sync encode together).

@@ -15,7 +15,7 @@ from assistant.embed import Embedder
 from assistant.errors import InputError, check_unicode
 from assistant.query.batcher import QuestionBatcher
 from assistant.query.context import refers_back, restates, section_heading, usable
-from assistant.query.judge import answer_logit, previous_id
+from assistant.query.judge import judge, previous_id
 from assistant.query.question import Question, analyse
 from assistant.query.rank import FEATURES, Candidate, Ranker, load_ranker, matches_kind, rank
 from assistant.query.retrieve import Passage, retrieve
@@ -102,9 +102,7 @@ class Answerer:
         self._keyword = keyword
         self.ranker: Ranker = load_ranker()
         folder = answer_model.resolve(settings.answer_model)
-        self.reader = (
-            answer_model.load(folder, settings.embed_backend, settings.embed_cache_dir) if folder else None
-        )
+        self.reader = answer_model.load(folder) if folder else None
 
     def answer(
         self,
@@ -144,13 +142,19 @@ class Answerer:
         ranked = rank(question_info, vector, passages, rows, titles, self.ranker.sentence)
         judged = None
         if self.reader is not None and ranked:
-            best = ranked[0]
-            before_id = previous_id(best)
-            before = next((r for r in rows if r.sentence_id == before_id), None)
-            if before is None and before_id:  # the sentence opens its chunk
-                before = next(iter(self._store.sentences([before_id])), None)
-            judged = answer_logit(self.reader, text, best, titles.get(best.row.article_id), before)
+            before = self.before(ranked[: self.reader.calibration.depth], rows)
+            ranked, logits = judge(self.reader, text, ranked, titles, before)
+            judged = float(logits[0])
         return Evidence(text, question_info, passages, rows, ranked, judged)
+
+    def before(self, candidates: list[Candidate], rows: list[SentenceRow]) -> dict[str, str]:
+        """The sentence before each of ``candidates`` (id -> text): from the retrieved ``rows``,
+        else (a sentence that opens its chunk) from the store."""
+        wanted = {i for c in candidates if (i := previous_id(c))}
+        found = {r.sentence_id: r.text for r in rows if r.sentence_id in wanted}
+        if missing := wanted - found.keys():
+            found |= {r.sentence_id: r.text for r in self._store.sentences(sorted(missing))}
+        return found
 
     @property
     def threshold(self) -> float:

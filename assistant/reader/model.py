@@ -1,7 +1,7 @@
 """The answer model at ask time: the shipped int8 ONNX cross-encoder, no torch.
 
-It runs on the encoder's backend (embed/openvino_backend.py or embed/onnx_backend.py), so an ask
-loads one runtime; the tokenizer is configured once, before any thread uses it.
+It runs on onnxruntime (embed/onnx_backend.py; ``load`` says why not OpenVINO, which runs the same
+file too); the tokenizer is configured once, before any thread uses it.
 
 A model folder holds ``model.onnx`` (one logit per pair), ``tokenizer.json`` and
 ``calibration.json``: the scale and bias that turn a logit into the probability that the answer
@@ -23,9 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.config import DEFAULT_CACHE_DIR
 from assistant.embed.onnx_backend import run_onnx
-from assistant.embed.openvino_backend import run_openvino
 from assistant.reader.text import MAX_TOKENS
 
 SHIPPED = Path(__file__).resolve().parent.parent / "models" / "answer"
@@ -35,12 +33,18 @@ SHIPPED = Path(__file__).resolve().parent.parent / "models" / "answer"
 class Calibration:
     """P(the answer is right) = sigmoid(scale * z + bias), z the model's log-odds averaged with
     ``ranker_weight`` times the ranker's confidence log-odds (query/answerer.py); ``threshold``:
-    the confidence an answer needs. Fitted by ``bench/answer_quality.py --fit``."""
+    the confidence an answer needs. Fitted by ``bench/answer_quality.py --fit``.
+
+    ``depth`` and ``weight``: the model reads the ranker's top ``depth`` sentences, which are
+    reordered by the ranker's log-odds plus ``weight`` times the model's (query/judge.py; fitted on
+    the training folds by ``bench/fit_answer.py``); depth 1 judges the ranker's choice only."""
 
     scale: float
     bias: float
     threshold: float
     ranker_weight: float = 0.0
+    depth: int = 1
+    weight: float = 0.0
 
     def probability(self, logit: float, ranker_logit: float = 0.0) -> float:
         z = (logit + self.ranker_weight * ranker_logit) / (1.0 + self.ranker_weight)
@@ -50,12 +54,7 @@ class Calibration:
 class AnswerModel:
     """Scores (question, passage) pairs: a logit each, higher when the passage answers."""
 
-    def __init__(
-        self, folder: Path, backend: str = "onnx", cache: Path = DEFAULT_CACHE_DIR / "answer-model"
-    ) -> None:
-        """``backend``: the encoder's (ASSISTANT_EMBED_BACKEND): "openvino" runs the graph on
-        OpenVINO (its compiled model kept in ``cache``), any other on onnxruntime (one int8 file
-        serves both; torch is never needed)."""
+    def __init__(self, folder: Path) -> None:
         from tokenizers import Tokenizer
 
         missing = [
@@ -70,15 +69,15 @@ class AnswerModel:
         tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
         tokenizer.enable_padding()
         self._tokenizer = tokenizer
-        model_file = folder / "model.onnx"
-        self._forward = (
-            run_openvino(model_file, "logits", cache)
-            if backend == "openvino"
-            else run_onnx(model_file, "logits")
-        )
+        self._forward = run_onnx(folder / "model.onnx", "logits")
         data = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
         self.calibration = Calibration(
-            float(data["scale"]), float(data["bias"]), float(data["threshold"]), float(data["ranker_weight"])
+            float(data["scale"]),
+            float(data["bias"]),
+            float(data["threshold"]),
+            float(data["ranker_weight"]),
+            int(data.get("depth", 1)),
+            float(data.get("weight", 0.0)),
         )
 
     def logits(self, question: str, passages: list[str]) -> np.ndarray:
@@ -101,6 +100,10 @@ def resolve(name: str) -> Path | None:
 
 
 @lru_cache(maxsize=4)
-def load(folder: Path, backend: str, cache: Path) -> AnswerModel:
-    """One model per folder and backend per process: every Answerer of a process shares it."""
-    return AnswerModel(folder, backend, cache / "answer-model")
+def load(folder: Path) -> AnswerModel:
+    """One model per folder per process: every Answerer of a process shares it.
+
+    On onnxruntime whatever the encoder's backend: the int8 graph runs there in half OpenVINO's
+    time (4 pairs, interleaved in one process: 123 ms against 238 ms on a loaded machine; 1 pair
+    20 against 42 ms), and onnxruntime is a dependency anyway (chromadb's)."""
+    return AnswerModel(folder)
