@@ -4,7 +4,8 @@ The store is a temp folder holding the seed article (or ``articles``: the sample
 a given folder served as it is. An embedded store is ingested once per test session (by
 ``assistant ingest``, ``seed_store``) and copied for each app: the copy is that store, byte for
 byte. The session's own stores of the same articles copy it too (tests/conftest.py ``sample``).
-A Chroma server's collections (``ASSISTANT_CHROMA_URL``) are seeded once per collection prefix.
+A Chroma server's collections (``ASSISTANT_CHROMA_URL``) are seeded once per collection prefix,
+from this process.
 ``WebApp.start`` waits for /healthz; ``stop`` ends the subprocess (by its own pid) and removes
 the temp store.
 """
@@ -127,6 +128,19 @@ def _ingest(articles: Path, store: Path, env: dict[str, str], timeout: float) ->
     return json.loads(ingest.stdout)
 
 
+def _ingest_into_server(articles: Path, env: dict[str, str]) -> None:
+    """Ingest ``articles`` into the Chroma server of ``env`` from this process, as `assistant
+    ingest` would with that environment: the data lives in the server, so no process state is
+    left behind to copy, and this process has the model loaded already (a subprocess would load
+    it again: seconds on a quiet machine, 10-15 s on a busy one)."""
+    from assistant import Assistant
+    from assistant.config import Settings
+
+    report = Assistant(settings=Settings.from_env(env=env)).ingest([articles])
+    if report.failed or not (report.added or report.skipped):
+        raise RuntimeError(f"seeding the server failed: {report}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -193,7 +207,7 @@ class WebApp:
         if url:  # the data lives in the server
             key = (url, env.get("ASSISTANT_COLLECTION_PREFIX", ""), str(self.articles))
             if key not in _SERVER_SEEDS:
-                _ingest(self.articles, self.store, env, timeout)
+                _ingest_into_server(self.articles, env)
                 _SERVER_SEEDS.add(key)
             return
         folder, _ = seed_store(self.articles, env, timeout)
