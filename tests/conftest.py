@@ -223,10 +223,13 @@ def sample(tmp_path_factory) -> Assistant:
 
 @pytest.fixture(scope="session")
 def api_app():
-    """The web app (python app.py) on a copy of the seed store with the API token ``API_TOKEN``,
-    shared by test_http_api, test_mcp and test_openai_api: one app start instead of three (each
-    takes tens of seconds on a busy machine). A test on it leaves its articles as it found them."""
-    app = WebApp(env={"ASSISTANT_API_TOKEN": API_TOKEN}).start()
+    """The web app (python app.py) on a copy of the seed store with the API token ``API_TOKEN``
+    and no UI login, shared by test_http_api, test_mcp, test_openai_api and test_security (its
+    token_app): one app start instead of four (each takes 13 s on a quiet machine, tens of
+    seconds on a busy one). A test on it leaves its articles as it found them. A 1 MB file limit
+    keeps test_security's chunked-upload probe small (bodies are cut at 10 files + 1 MB); the
+    others upload files of a few KB."""
+    app = WebApp(env={"ASSISTANT_API_TOKEN": API_TOKEN, "ASSISTANT_MAX_FILE_MB": "1"}).start()
     yield app
     app.stop()
 

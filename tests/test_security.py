@@ -13,10 +13,11 @@ import pytest
 from starlette.datastructures import Headers
 
 from assistant.web.guard import BROWSER_NEEDS_LOGIN, Guard, Served
+from tests.conftest import API_TOKEN
 from tests.webapp import WebApp
 
 SINAI = "How many died in the Sinai crash?"
-TOKEN = "sec-token-456"
+TOKEN = API_TOKEN  # the session's api_app has it; login_app too
 LOGIN = ("editor", "pw-789")
 SERVER_FILE = "/usr/lib/python3.11/LICENSE.txt"  # any readable file outside the upload folder
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -39,11 +40,10 @@ def gradio_call(client: httpx.Client, prefix: str, api_name: str, data: list) ->
 
 
 @pytest.fixture(scope="module")
-def token_app():
-    # a 1 MB file limit keeps the chunked-upload probe small: bodies are cut at 10 files + 1 MB
-    app = WebApp(env={"ASSISTANT_API_TOKEN": TOKEN, "ASSISTANT_MAX_FILE_MB": "1"}).start()
-    yield app
-    app.stop()
+def token_app(api_app):
+    """The session's app with the token and no UI login, and a 1 MB file limit (tests/conftest.py)."""
+    assert api_app.env["ASSISTANT_MAX_FILE_MB"] == "1" and "ASSISTANT_UI_AUTH" not in api_app.env
+    return api_app
 
 
 @pytest.fixture(scope="module")
