@@ -283,6 +283,14 @@ class Assistant:
     def articles(self) -> list[Article]:
         return sorted(self._store.list(), key=lambda a: (a.published or "", a.title or ""), reverse=True)
 
+    def story(self, story_id: str) -> list[Article]:
+        """The articles of one story (``Article.story``: every article that reports the same
+        event, assistant/stories/), oldest first. An unknown id is an InputError."""
+        found = self._store.story_articles(story_id)
+        if not found:
+            raise InputError(f"no story with id {story_id!r}")
+        return sorted(found, key=lambda a: (a.published or "", a.title or "", a.article_id))
+
     def delete(self, article_id: str) -> None:
         """Remove an article and all its chunks; an unknown id is an InputError. (By its record,
         not ``article``: an article whose text was lost can still be deleted.)"""

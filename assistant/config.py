@@ -46,6 +46,12 @@ class Settings:
     # Chunks are whole sentences packed up to this many word-piece tokens: all-MiniLM-L6-v2 reads at
     # most 256, and smaller chunks keep dense scores specific to the passage that answers.
     chunk_tokens: int = 128
+    # Story clustering (assistant/stories/): an article joins the story of a matching article
+    # published at most this many days before or after it; 0 turns clustering off (every article
+    # then is a story of its own). Five days: NewsBlur's 120 hours, and on the labelled pairs
+    # (bench/story_quality.py) what keeps a week-long story whole without joining next week's
+    # report of the same kind.
+    story_days: float = 5.0
     top_k: int = 8
     max_citations: int = 2
     # The answer model (reader/model.py) that judges whether the ranker's best sentence answers

@@ -25,6 +25,9 @@ class Article:
     origin: str | None = None  # the file (and line) it was loaded from
     chunks: int = 0
     updated: str | None = None  # ISO date of the last update, when the feed or page says so
+    # The story it reports (assistant/stories/): the id of the story's first article, shared by
+    # every article of the same event; its own id when it is alone in its story.
+    story: str | None = None
 
     def to_dict(self, with_text: bool = True) -> dict:
         data = asdict(self)

@@ -34,7 +34,8 @@ LAYERS = [
     {"assistant.api", "assistant", "assistant.evaluate"},
     {"assistant.llamaindex"},  # the facade as llama-index parts, imported by it on first use
     {"assistant.llm"},
-    {"assistant.query", "assistant.ingest", "assistant.reader"},  # reader: the answer model query uses
+    # reader: the answer model query uses; stories: story clustering, a step of ingest
+    {"assistant.query", "assistant.ingest", "assistant.reader", "assistant.stories"},
     {"assistant.store", "assistant.embed"},
     {"assistant.config", "assistant.schema", "assistant.errors"},
 ]

@@ -26,6 +26,7 @@ from assistant.ingest.sentences import sentence_spans
 from assistant.schema import Article, IngestReport
 from assistant.store.corpus import CorpusStore
 from assistant.store.records import ChunkRecord, Entry
+from assistant.stories.cluster import place
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class _Pending:
     cleaned: Cleaned
     origin: str
     replaces: list[str]
+    story: str | None = None  # kept from the stored article it re-embeds or updates
 
 
 class Indexer:
@@ -133,8 +135,11 @@ class Indexer:
         for p in batch:
             same_url = by_url.get(p.cleaned.url, []) if p.cleaned.url else []
             p.replaces = list(dict.fromkeys([*p.replaces, *same_url]))
-        entries = self._entries(batch)
         stale = [old for p in batch for old in p.replaces if old not in kept]
+        was = self._store.stories_of(stale)  # an update stays in its story
+        for p in batch:
+            p.story = next((was[old] for old in p.replaces if old in was), None)
+        entries = self._storied(self._entries(batch), batch)
         self._store.write(entries, replaces=stale)  # one journaled write: a crash can't keep both
         for p in batch:
             (report.updated if p.replaces else report.added).append(p.cleaned.article_id)
@@ -147,11 +152,20 @@ class Indexer:
                 Cleaned(a.article_id, a.text, a.title, a.source, a.published, a.url, a.dateline, None),
                 a.origin or "store",
                 [],
+                a.story,
             )
             for a in articles
         ]
         for i in range(0, len(batch), BATCH_ARTICLES):
-            self._store.write(self._entries(batch[i : i + BATCH_ARTICLES]))
+            part = batch[i : i + BATCH_ARTICLES]
+            self._store.write(self._storied(self._entries(part), part))
+
+    def _storied(self, entries: list[Entry], batch: list[_Pending]) -> list[Entry]:
+        """The entries placed in their stories (stories/cluster.py), unless clustering is off."""
+        if self._settings.story_days <= 0:
+            return entries
+        inherited = {p.cleaned.article_id: p.story for p in batch if p.story}
+        return place(entries, self._store, inherited, self._settings.story_days)
 
     def _entries(self, batch: list[_Pending]) -> list[Entry]:
         """Split, encode (one model pass over the batch's chunks) and assemble store entries:
@@ -187,6 +201,7 @@ class Indexer:
                 origin=p.origin,
                 chunks=len(planned),
                 updated=c.updated,
+                story=p.story,
             )
             records = []
             for plan, members in planned:

@@ -7,6 +7,9 @@
   chunk's span in the article text and the fields filters act on; in an embedded store no text
   (a chunk's text is a slice of its article's). Chunks are written with Chroma's own ``add``:
   llama-index's would add a JSON copy of every node (~15 % of the store).
+- ``<prefix>_stories``: one record per article, its place in its story (assistant/stories/):
+  its story id, date, title and names, and its mean chunk vector, which later articles of the
+  same days are matched against. Written and removed with the article's chunks.
 - the bulk (store/bulk.py): each article's clean full text (the ground truth for quotes and
   offsets) and each chunk's sentences' spans and vectors (float16, store/packing.py), fetched at
   query time to rank the sentences of retrieved chunks without encoding anything but the question.
@@ -43,7 +46,7 @@ from assistant.store.ids import chunk_id, sentence_article, sentence_id
 from assistant.store.integrity import Integrity, inspect
 from assistant.store.journal import Journal, cut
 from assistant.store.lock import hold_writer_lock
-from assistant.store.records import Chunk, ChunkRecord, Entry, SentenceRow
+from assistant.store.records import Chunk, ChunkRecord, Entry, SentenceRow, StoryRecord
 
 # 2: sentence vectors packed into chunk metadata (no sentences collection), a change log.
 # 3: chunk records carry no text; an embedded store keeps texts and sentences in bulk.sqlite3.
@@ -51,7 +54,7 @@ SCHEMA_VERSION = 3
 # A filtered search first fetches this many times k unfiltered (CorpusStore.query_chunks,
 # KeywordIndex.search), then filters in Python.
 OVERFETCH = 4
-_ARTICLE_FIELDS = ("title", "source", "published", "updated", "url", "dateline", "origin")
+_ARTICLE_FIELDS = ("title", "source", "published", "updated", "url", "dateline", "origin", "story")
 
 T = TypeVar("T")
 
@@ -134,6 +137,9 @@ class CorpusStore:
                 f"ASSISTANT_EMBED_BACKEND={built_with[0]} or use a new store"
             )
         self._chunks = self._client.get_or_create_collection(f"{prefix}_chunks", embedding_function=None)
+        # A store made before stories gets the collection empty: its articles are each a story
+        # of their own (``_article``), and later ones are matched only against each other.
+        self._stories = self._client.get_or_create_collection(f"{prefix}_stories", embedding_function=None)
         self._journal = Journal(self._client, self._articles, prefix, self.location, self._server)
         # Names this store instance (a store deleted and made again gets another): caches of it
         # kept outside Chroma (the keyword index) are dropped when it differs.
@@ -195,6 +201,46 @@ class CorpusStore:
         for article_id, meta in zip(rows["ids"], rows["metadatas"], strict=True):
             found.setdefault(meta["url"], []).append(article_id)
         return found
+
+    @_guarded
+    def story_records(self, days: Sequence[date]) -> list[StoryRecord]:
+        """The story records of the articles published on ``days``: what a new article of those
+        days is matched against. One query on the day field (an ``$in`` of the days, so a batch
+        spread over years reads only its own days' articles)."""
+        if not days:
+            return []
+        wanted = sorted({day_int(d) for d in days})
+        where = {"published_int": {"$in": wanted}} if len(wanted) > 1 else {"published_int": wanted[0]}
+        rows = self._stories.get(where=where, include=["metadatas", "embeddings"])
+        return [
+            StoryRecord(
+                article_id=i,
+                story=str(meta["story"]),
+                published=meta.get("published"),
+                title=meta.get("title"),
+                names=str(meta.get("names", "")),
+                vector=np.asarray(vector, dtype=np.float32),
+            )
+            for i, meta, vector in zip(rows["ids"], rows["metadatas"], rows["embeddings"], strict=True)
+        ]
+
+    @_guarded
+    def stories_of(self, article_ids: list[str]) -> dict[str, str]:
+        """The story id of each stored article of ``article_ids`` (from metadata alone)."""
+        if not article_ids:
+            return {}
+        rows = self._articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
+        return {i: str(m.get("story") or i) for i, m in zip(rows["ids"], rows["metadatas"], strict=True)}
+
+    @_guarded
+    def story_articles(self, story_id: str) -> list[Article]:
+        """The articles of one story. An article stored before stories existed has no story field
+        and is the one article of the story named by its own id."""
+        rows = self._articles.get(where={"story": story_id}, include=["metadatas", *self._bulk.include])
+        found = self._with_texts(rows)
+        if story_id not in found:
+            found.update({i: a for i, a in self.get([story_id]).items() if a.story == story_id})
+        return list(found.values())
 
     @_guarded
     def query_chunks(self, vector: list[float], k: int, filters: Filters) -> list[Chunk]:
@@ -320,6 +366,14 @@ class CorpusStore:
                     **({"documents": documents} if documents else {}),
                 )
             cut("chunks")
+            stories = [e.story for e in entries if e.story is not None]
+            for i in range(0, len(stories), self._batch):
+                told = stories[i : i + self._batch]
+                self._stories.upsert(
+                    ids=[r.article_id for r in told],
+                    embeddings=[r.vector.tolist() for r in told],
+                    metadatas=[_story_metadata(r) for r in told],
+                )
             for i in range(0, len(articles), self._batch):
                 part = articles[i : i + self._batch]
                 documents = [inline.documents[a.article_id] for a in part] if inline.documents else None
@@ -371,12 +425,14 @@ class CorpusStore:
         self._remove_parts(article_ids)
 
     def _remove_parts(self, article_ids: list[str]) -> None:
-        """Chunks and bulk (texts, sentences) of these articles, each in one call (not through
-        ChromaVectorStore.delete, which takes one id at a time)."""
+        """Chunks, story records and bulk (texts, sentences) of these articles, each in one call
+        (not through ChromaVectorStore.delete, which takes one id at a time). The articles left in
+        a story keep its id, so a story never loses more than the deleted article."""
         if not article_ids:
             return
         ids = list(dict.fromkeys(article_ids))
         self._chunks.delete(where={"article_id": {"$in": ids}})
+        self._stories.delete(ids=ids)
         self._bulk.delete(ids)
 
     # ----- integrity ---------------------------------------------------------------------------
@@ -384,7 +440,9 @@ class CorpusStore:
     def inspect(self) -> Integrity:
         """The integrity check of store/integrity.py over this store's collections and bulk,
         with the writes its journal holds unfinished."""
-        return inspect(self._articles, self._chunks, self._bulk, self._batch, self._journal.unfinished())
+        return inspect(
+            self._articles, self._chunks, self._stories, self._bulk, self._batch, self._journal.unfinished()
+        )
 
     # Last in the class: a method named ``list`` shadows the builtin in the annotations of the
     # methods after it (for a type checker).
@@ -447,6 +505,18 @@ def chroma_where(filters: Filters) -> dict[str, Any] | None:
     return parts[0] if parts else None
 
 
+def _story_metadata(record: StoryRecord) -> dict[str, Any]:
+    """A story record's metadata: its story, and its day as chunks keep it (``published_int``),
+    which ``story_records`` selects on."""
+    meta: dict[str, Any] = {"story": record.story, "names": record.names}
+    if record.title:
+        meta["title"] = record.title
+    if record.published:
+        meta["published"] = record.published
+        meta["published_int"] = day_int(date.fromisoformat(record.published))
+    return meta
+
+
 def _article_metadata(article: Article) -> dict[str, Any]:
     meta: dict[str, Any] = {k: getattr(article, k) for k in _ARTICLE_FIELDS if getattr(article, k)}
     meta["chunks"] = article.chunks
@@ -455,9 +525,7 @@ def _article_metadata(article: Article) -> dict[str, Any]:
 
 
 def _article(article_id: str, text: str, meta: dict[str, Any]) -> Article:
-    return Article(
-        article_id=article_id,
-        text=text,
-        chunks=int(meta.get("chunks", 0)),
-        **{k: meta.get(k) for k in _ARTICLE_FIELDS},
-    )
+    """An article from its record; one stored before stories existed is a story of its own."""
+    fields = {k: meta.get(k) for k in _ARTICLE_FIELDS}
+    fields["story"] = fields["story"] or article_id
+    return Article(article_id=article_id, text=text, chunks=int(meta.get("chunks", 0)), **fields)

@@ -37,7 +37,7 @@ class Integrity:
     def problems(self) -> list[str]:
         found = [f"article {a} is missing chunks, sentences or their vectors" for a in self.incomplete]
         found += [f"article {a} lost its text: delete it and ingest it again" for a in self.textless]
-        found += [f"chunks or sentences of deleted article {a} remain" for a in self.orphans]
+        found += [f"chunks, sentences or story record of deleted article {a} remain" for a in self.orphans]
         found += [f"unfinished write: {w}" for w in self.unfinished]
         if self.keyword_stale:
             found.append("the keyword index does not match the stored chunks")
@@ -45,12 +45,19 @@ class Integrity:
 
 
 def inspect(
-    articles: Collection, chunks: Collection, bulk: Bulk, batch: int, unfinished: list[str]
+    articles: Collection,
+    chunks: Collection,
+    stories: Collection,
+    bulk: Bulk,
+    batch: int,
+    unfinished: list[str],
 ) -> Integrity:
     """Compare what each article should have (its text, its chunks, their sentences) with the
     records that exist and can return their vectors and what the bulk holds; find parts of
-    deleted articles. ``batch``: the most records one Chroma call may return; ``unfinished``:
-    the journal's writes begun and not finished, reported as they are."""
+    deleted articles (their chunks, sentences, texts or story records). ``batch``: the most
+    records one Chroma call may return; ``unfinished``: the journal's writes begun and not
+    finished, reported as they are. An article without a story record is no problem: it was
+    stored before stories, or with clustering off, and is a story of its own."""
     expected_chunks = {
         article_id: int(meta.get("chunks", 0)) for article_id, meta in _all_metadata(articles, batch).items()
     }
@@ -64,6 +71,7 @@ def inspect(
         elif not n or not {chunk_id(article_id, i) for i in range(n)} <= chunks_ok:
             report.incomplete.append(article_id)
     parts = {m["article_id"] for m in chunk_meta.values()} | held.articles
+    parts |= set(_all_metadata(stories, batch))
     report.orphans = sorted(parts - set(expected_chunks))
     return report
 

@@ -1,5 +1,6 @@
 """The records that cross the store's boundary: what ingest hands it to write (``Entry``,
-``ChunkRecord``) and what its reads return (``Chunk``, ``SentenceRow``).
+``ChunkRecord``, ``StoryRecord``) and what its reads return (``Chunk``, ``SentenceRow``,
+``StoryRecord``).
 
 Plain dataclasses with no Chroma in them, so the rooms that only pass them around (ranking,
 answering, verification) import them without loading the store.
@@ -61,8 +62,24 @@ class ChunkRecord:
 
 
 @dataclass(frozen=True)
+class StoryRecord:
+    """An article as its story knows it: what later articles are matched against
+    (assistant/stories/). The vector is the article's mean chunk vector (unit length); ``names``
+    the stems of the names it mentions, space-separated; ``published`` an ISO date or None."""
+
+    article_id: str
+    story: str
+    published: str | None
+    title: str | None
+    names: str
+    vector: np.ndarray  # float32
+
+
+@dataclass(frozen=True)
 class Entry:
-    """One article ready to write: its record and its chunks, in article order."""
+    """One article ready to write: its record, its chunks in article order, and its place in
+    its story (None when story clustering is off)."""
 
     article: Article
     chunks: list[ChunkRecord]
+    story: StoryRecord | None = None
