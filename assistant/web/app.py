@@ -37,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
 from assistant.web import articles, ask, docs, health, mcp, openai, reader, sources  # noqa: E402
-from assistant.web.chat_html import CSS, PAGE_JS  # noqa: E402
+from assistant.web.chat_html import CSS, HEAD, PAGE_JS  # noqa: E402
 from assistant.web.guard import Guard, Served  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
 
@@ -174,6 +174,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
             ),
             css=CSS + HEADER_CSS,
             js=PAGE_JS,
+            head=HEAD,
         )
         for path, blocks in (
             ("/widget", build_widget(assistant)),

@@ -87,6 +87,27 @@ button.na-copy:hover { color: var(--color-accent); border-color: var(--color-acc
 .na-fail { color: #c0392b; font-weight: 600; }
 """
 
+# In the pages' <head>, before Gradio renders (web/app.py): where the browser denies the page its
+# localStorage (the widget in a frame of another site, with third-party storage blocked: Safari,
+# Firefox's strict mode, Chromium's third-party cookie blocking), reading it throws, and Gradio's
+# BrowserState reads it unguarded; the throw leaves the widget at "Loading..." for good. A storage
+# in memory stands in: the chat works, it just does not survive a reload there.
+HEAD = """<script>
+(function () {
+  try { window.localStorage.getItem("news-assistant"); return; } catch (e) {}
+  var items = new Map();
+  var memory = {
+    getItem: function (k) { return items.has(String(k)) ? items.get(String(k)) : null; },
+    setItem: function (k, v) { items.set(String(k), String(v)); },
+    removeItem: function (k) { items.delete(String(k)); },
+    clear: function () { items.clear(); },
+    key: function (i) { return Array.from(items.keys())[i] || null; },
+    get length() { return items.size; },
+  };
+  try { Object.defineProperty(window, "localStorage", { value: memory, configurable: true }); } catch (e) {}
+})();
+</script>"""
+
 # Run by the Gradio pages on load (web/app.py): a new question is scrolled to the top of the chat
 # (Gradio's autoscroll is off: it would show the end of the answer); the answers' Copy buttons copy
 # the answer's plain text (its hidden .na-plain), not the HTML (the clipboard API in a secure
