@@ -12,7 +12,8 @@ choice is made on the training folds; fold 0 only reports. Fitted, in order:
 1. The sentence ranker's weights over rank.FEATURES: listwise (each answerable question's softmax
    share of the sentences that hold its answer in an evidence article), pulled towards the
    shipped weights with an L2 penalty chosen by 4-fold cross-validation on the training folds.
-   Kept only when they put an answer first more often than the shipped weights there.
+   Kept only when their cross-validated fits put an answer first more often than the shipped
+   weights do on the same questions.
 2. The answer model's place: the top ``depth`` of that ranking reordered by the ranker's log-odds
    plus ``weight`` times the model's (query/judge.py), the pair that puts an answer first most
    often on the training folds.
@@ -297,7 +298,8 @@ def main() -> int:
             f"  {name:<8} training {first_right(train, w)}  fold 0 {first_right(test, w)}"
             f"  sample {first_right(sample, w)}"
         )
-    keep_fit = score(first_right(train, fitted)) > score(first_right(train, hand))
+    # the fit's held-out quarters against the shipped weights, which were not fitted on these data
+    keep_fit = cv[l2] > score(first_right(train, hand))
     weights = fitted if keep_fit else hand
     print(
         f"  -> {'fitted' if keep_fit else 'shipped'}: "
