@@ -285,7 +285,7 @@ def test_first_screen_on_the_sample_says_what_to_try(browser):
         assert "news articles loaded here" in header and "Start with an example" in header
         for question, _, _ in SAMPLE_EXAMPLES:
             example = page.locator("#chat").get_by_text(question, exact=True)
-            example.wait_for()
+            example.wait_for(timeout=UI_WAIT_MS)
             box = example.bounding_box()
             assert box and box["y"] + box["height"] <= 900, (question, box)  # above the fold
         first = SAMPLE_EXAMPLES[0][0]
@@ -351,7 +351,7 @@ def test_upload_ask_delete(server, page, tmp_path):
     page.goto(server.url)
     page.get_by_role("tab", name="Articles").click()
     page.locator("#upload input[type=file]").set_input_files(str(article))
-    page.locator("#upload").get_by_text("glacier-park.txt").first.wait_for()
+    page.locator("#upload").get_by_text("glacier-park.txt").first.wait_for(timeout=UI_WAIT_MS)
     page.locator("#add").click()
     report = page.locator("#report .na-report")
     report.wait_for(timeout=UI_WAIT_MS)
@@ -359,7 +359,9 @@ def test_upload_ask_delete(server, page, tmp_path):
     # what was detected: the headline, and the source and date from the line under it
     detected = "“Glacier Park reopens after record snowfall” · Helena Independent Record · 14 Mar 2024"
     assert detected in report.inner_text()
-    page.locator("#articles").get_by_text("Glacier Park reopens after record snowfall").wait_for()
+    page.locator("#articles").get_by_text("Glacier Park reopens after record snowfall").wait_for(
+        timeout=UI_WAIT_MS
+    )
     with page.context.expect_page() as opened:  # a title in the list opens the article in the reader
         page.locator("#articles a", has_text="Glacier Park reopens after record snowfall").click()
     reader = opened.value
@@ -383,7 +385,7 @@ def test_upload_ask_delete(server, page, tmp_path):
     assert "Glacier Park reopens after record snowfall" in page.locator("#articles").inner_text()
     page.locator("#delete").click()
     page.locator("#delete-confirm").click()
-    page.locator("#delete-status").get_by_text("Deleted").wait_for()
+    page.locator("#delete-status").get_by_text("Deleted").wait_for(timeout=UI_WAIT_MS)
     page.locator("#articles").get_by_text("Glacier Park reopens").wait_for(state="detached")
     titles = [a["title"] for a in httpx.get(f"{server.url}/api/articles").json()]
     assert "Glacier Park reopens after record snowfall" not in titles
@@ -403,7 +405,7 @@ def test_article_text_is_escaped(server, page):
         assert "<script>window.__xss=2</script>" in answer.inner_text()  # shown as text
         page.get_by_role("tab", name="Articles").click()
         listing = page.locator("#articles")
-        listing.get_by_text("<img src=x onerror=window.__xss=1>", exact=False).wait_for()
+        listing.get_by_text("<img src=x onerror=window.__xss=1>", exact=False).wait_for(timeout=UI_WAIT_MS)
         page.wait_for_timeout(300)
         assert page.evaluate("window.__xss") is None
         assert page.locator("#articles img, .na-answer img, .na-answer script").count() == 0
@@ -487,7 +489,7 @@ def test_docs_render_with_the_network_off(server, page):
     )
     page.goto(f"{server.url}/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("News Assistant API", timeout=UI_WAIT_MS)
-    page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
+    page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for(timeout=UI_WAIT_MS)
     assert not page.errors
 
 
@@ -513,7 +515,7 @@ def test_login_then_chat_and_upload(page, tmp_path):
         article.write_text("Harbour figures\n\nVALLETTA: The harbour handled 31 cruise ships in March.\n")
         page.get_by_role("tab", name="Articles").click()
         page.locator("#upload input[type=file]").set_input_files(str(article))
-        page.locator("#upload").get_by_text("valletta.txt").first.wait_for()
+        page.locator("#upload").get_by_text("valletta.txt").first.wait_for(timeout=UI_WAIT_MS)
         page.locator("#add").click()
         report = page.locator("#report .na-report")
         report.wait_for(timeout=UI_WAIT_MS)
