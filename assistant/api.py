@@ -18,6 +18,7 @@ from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import InputError
 from assistant.llm.backends import make_llm
+from assistant.query.answer_cache import AnswerCache
 from assistant.query.answerer import Answerer, clean_question
 from assistant.query.batcher import shared_batcher
 from assistant.query.condense import Chat, condense
@@ -73,6 +74,7 @@ class Assistant:
         self._built_sources: Sources | None = None
         # Questions of concurrent callers (the web app's request threads) share forward passes.
         self._answerer = Answerer(self.settings, shared_batcher(self._embedder), self._store, self._keyword)
+        self._answers = AnswerCache(self.settings.answer_cache)
         self._generator: Generator | None = None
         llm = make_llm(self.settings)  # None unless ASSISTANT_LLM names a backend
         if llm is not None:
@@ -193,9 +195,21 @@ class Assistant:
         text can differ from the draft); the extractive mode yields just the Answer."""
         question = self.standalone(question, history)
         if self._generator is None:
-            yield self._answerer.answer(question, top_k=top_k, filters=filters, as_of=as_of)
+            yield self._extractive(question, top_k, filters, as_of)
             return
         yield from self._generator.stream(question, top_k, filters, as_of)
+
+    def _extractive(
+        self, question: str, top_k: int | None, filters: Filters | None, as_of: date | None
+    ) -> Answer:
+        """The extractive answer, computed once per question, options and store revision
+        (query/answer_cache.py). Not the LLM mode's: its answer streams, and one the LLM failed to
+        write (the extractive one with a notice) must not outlive the failure."""
+        text = clean_question(question, self.settings.max_question_chars)
+        day = as_of or date.today()  # what the answerer reads None as
+        k = self.settings.top_k if top_k is None else top_k
+        key = (text, k, filters or None, day, self._store.revision())  # Filters() retrieves as None
+        return self._answers.get(key, lambda: self._answerer.answer(text, k, filters, day))
 
     def search(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Citation]:
         """The passages ``ask`` would answer from (the same hybrid retrieval), for callers that write

@@ -65,6 +65,9 @@ class Settings:
     # (query/ranker.json) when that is off.
     abstain_threshold: float = -1.0
     max_question_chars: int = 2000
+    # Extractive answers kept per Assistant, keyed on the question, its options and the store's
+    # revision (query/answer_cache.py); 0 keeps none (concurrent identical asks still share one).
+    answer_cache: int = 1024
     max_file_mb: float = 20.0
     host: str = "127.0.0.1"
     port: int = 7860

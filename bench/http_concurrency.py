@@ -1,6 +1,7 @@
 """Concurrent POST /api/ask against the real app on a loopback port: throughput, p50 and p95.
 
     .venv/bin/python bench/http_concurrency.py [--levels 20,100,200] [--articles 300] [--url URL]
+        [--only repeated|distinct]
 
 Without --url it starts ``app.py`` on a free port over a store of the seed article plus
 ``--articles`` synthetic ones (bench/corpus.py), built once under bench/out/ and reused (a copy is
@@ -9,6 +10,15 @@ served, so every run starts from the same files). At each level that many reques
 about synthetic events whose answer (a count) stands in one article only. A first pass asks each
 question once, alone; the levels use those answered right then (a wrong one is a ranking matter,
 not a load one), so "all correct" means load changed no answer.
+
+Two workloads, each on an app of its own:
+
+- ``repeated``: the app as configured; the levels cycle through the 50 questions of the first
+  pass, so each is asked many times (popular questions) and, with the answer cache
+  (assistant/query/answer_cache.py), served from it.
+- ``distinct``: the app with ``ASSISTANT_ANSWER_CACHE=0`` (no answer kept) and each synthetic
+  question in six wordings, so no two requests of a level ask the same text (none is coalesced
+  with another) and every answer is computed: the cost of questions nobody asked before.
 """
 
 from __future__ import annotations
@@ -41,16 +51,29 @@ SEED_QUESTIONS = [
 ]
 
 
-def questions(records: list[dict]) -> list[tuple[str, str]]:
-    """The seed questions, then one per synthetic event that only one article reports."""
+# Wordings of a synthetic event's question; the first is the one of the repeated workload.
+WORDINGS = [
+    "How many people were affected by the {event} in {city}?",
+    "How many people did the {event} in {city} affect?",
+    "In {city}, how many people were affected by the {event}?",
+    "How many were affected by the {event} in {city}?",
+    "What number of people were affected by the {event} in {city}?",
+    "How many people were affected by the {city} {event}?",
+]
+
+
+def questions(records: list[dict], wordings: int = 1) -> list[tuple[str, str]]:
+    """The seed questions, then one per synthetic event that only one article reports (in the
+    first ``wordings`` of WORDINGS each)."""
     titles = [r["title"].split(" (")[0].split(" in ") for r in records]
     events = [(event.lower(), city) for event, city in titles]
     unique = {e for e, n in Counter(events).items() if n == 1}
     out = list(SEED_QUESTIONS)
-    for record, (event, city) in zip(records, events, strict=True):
-        if (event, city) in unique:
-            count = record["text"].split(", and ", 1)[1].split(" ", 1)[0]
-            out.append((f"How many people were affected by the {event} in {city}?", count))
+    for wording in WORDINGS[:wordings]:
+        for record, (event, city) in zip(records, events, strict=True):
+            if (event, city) in unique:
+                count = record["text"].split(", and ", 1)[1].split(" ", 1)[0]
+                out.append((wording.format(event=event, city=city), count))
     return out
 
 
@@ -102,42 +125,63 @@ def _correct(response: httpx.Response, expected: str) -> bool:
     return response.status_code == 200 and expected in response.json()["answer"]
 
 
+WORKLOADS = {
+    # name: (wordings, app environment)
+    "repeated": (1, {}),
+    "distinct": (len(WORDINGS), {"ASSISTANT_ANSWER_CACHE": "0"}),
+}
+
+
+def run_workload(name: str, url: str, qs: list[tuple[str, str]], levels: list[int]) -> tuple[list[str], bool]:
+    """The first pass and the levels of one workload against the app at ``url``."""
+    failed = False
+    # A connection per request, as from separate users; kept-alive ones raced uvicorn's idle
+    # close between levels ("Bad file descriptor").
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    with httpx.Client(base_url=url, timeout=300, limits=limits) as client:
+        alone = [(q, e) for q, e in qs if _correct(client.post("/api/ask", json={"question": q}), e)]
+        print(f"{name}: {len(alone)} of {len(qs)} questions answered right alone; the levels ask those")
+        lines, offset = [], 0
+        for n in levels:
+            line = f"{name:>8} " + run_level(client, alone, n, offset)
+            offset += n
+            failed |= line.endswith("WRONG ANSWERS")
+            print(line, flush=True)
+            lines.append(line)
+    return lines, failed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="20,100,200", help="concurrency levels, comma-separated")
     parser.add_argument("--articles", type=int, default=300, help="synthetic articles in the store")
     parser.add_argument("--url", default=None, help="a running server over that store (default: start one)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the started app")
+    parser.add_argument("--only", choices=sorted(WORKLOADS), help="one workload (default: both)")
     args = parser.parse_args()
     records = articles(args.articles)
-    qs = questions(records)
-    app = served = None
-    if not args.url:
-        served = Path(tempfile.mkdtemp(prefix="bench-http-")) / "store"
-        shutil.copytree(build_store(args.articles, records), served)
-        env = dict(item.split("=", 1) for item in args.env)
-        app = WebApp(env=env, store=served).start()
-    url = args.url or app.url
+    levels = [int(x) for x in args.levels.split(",")]
     failed = False
-    try:
-        # A connection per request, as from separate users; kept-alive ones raced uvicorn's idle
-        # close between levels ("Bad file descriptor").
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
-        with httpx.Client(base_url=url, timeout=300, limits=limits) as client:
-            alone = [(q, e) for q, e in qs if _correct(client.post("/api/ask", json={"question": q}), e)]
-            print(f"{len(alone)} of {len(qs)} questions answered right one at a time; the levels ask those")
-            qs = alone
-            offset = 0
-            for n in (int(x) for x in args.levels.split(",")):
-                line = run_level(client, qs, n, offset)
-                offset += n
-                failed |= line.endswith("WRONG ANSWERS")
-                print(line, flush=True)
-    finally:
-        if app:
-            app.stop()
-        if served:
-            shutil.rmtree(served.parent, ignore_errors=True)
+    lines: list[str] = []
+    for name, (wordings, workload_env) in WORKLOADS.items():
+        if args.only and name != args.only:
+            continue
+        qs = questions(records, wordings)
+        if args.url:  # the server's own settings decide whether answers are kept
+            found, bad = run_workload(name, args.url, qs, levels)
+        else:
+            served = Path(tempfile.mkdtemp(prefix="bench-http-")) / "store"
+            shutil.copytree(build_store(args.articles, records), served)
+            env = {**workload_env, **dict(item.split("=", 1) for item in args.env)}
+            app = WebApp(env=env, store=served).start()
+            try:
+                found, bad = run_workload(name, app.url, qs, levels)
+            finally:
+                app.stop()
+                shutil.rmtree(served.parent, ignore_errors=True)
+        lines += found
+        failed |= bad
+    print("\n".join(["", *lines]))
     return 1 if failed else 0
 
 
