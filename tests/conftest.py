@@ -44,7 +44,8 @@ QA_FILE = ROOT / "tests" / "data" / "seed_qa.jsonl"
 SAMPLE = ROOT / "data" / "articles"  # what `make run` indexes: the seed article and 24 Wikinews articles
 SAMPLE_QA_FILE = ROOT / "tests" / "data" / "wikinews_qa.jsonl"
 BACKENDS = ["embedded", "server"]
-API_TOKEN = "test-token-api"  # api_app's
+API_TOKEN = "test-token-api"  # api_app's and login_app's
+LOGIN = ("editor", "pw-789")  # login_app's UI login
 
 
 # Invented towns and mayors: each article holds one fact no other article has, so a question about
@@ -230,6 +231,16 @@ def api_app():
     keeps test_security's chunked-upload probe small (bodies are cut at 10 files + 1 MB); the
     others upload files of a few KB."""
     app = WebApp(env={"ASSISTANT_API_TOKEN": API_TOKEN, "ASSISTANT_MAX_FILE_MB": "1"}).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def login_app():
+    """The web app on a copy of the seed store with the API token ``API_TOKEN`` and the UI login
+    ``LOGIN`` (what a shared deployment sets), shared by test_security and test_browser's login
+    test: one app start instead of two. A test on it leaves its articles as it found them."""
+    app = WebApp(env={"ASSISTANT_API_TOKEN": API_TOKEN, "ASSISTANT_UI_AUTH": ":".join(LOGIN)}).start()
     yield app
     app.stop()
 

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.web.ui import SAMPLE_EXAMPLES, WIDGET_EXAMPLES
-from tests.conftest import CHROMIUM, SAMPLE
+from tests.conftest import API_TOKEN, CHROMIUM, LOGIN, SAMPLE
 from tests.webapp import ROOT, UI_WAIT_MS, WebApp, free_port, submit
 
 pytestmark = pytest.mark.browser
@@ -499,16 +499,22 @@ def test_widget_refuses_unlisted_embedders(server):
     assert httpx.get(f"{server.url}/").headers["x-frame-options"] == "SAMEORIGIN"
 
 
-def test_login_then_chat_and_upload(page, tmp_path):
-    """With a token and a UI login (what a shared deployment sets), the browser signs in on Gradio's
-    login page, then the chat answers and an upload through the Articles tab is ingested."""
-    login = {"ASSISTANT_API_TOKEN": "browser-token", "ASSISTANT_UI_AUTH": "editor:pw-browser"}
-    app = WebApp(env=login).start()
+def test_login_then_chat_and_upload(login_app, page, tmp_path):
+    """With a token and a UI login (what a shared deployment sets: the session's login_app), the
+    browser signs in on Gradio's login page, then the chat answers and an upload through the
+    Articles tab is ingested (and deleted afterwards, through the API)."""
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+
+    def article_ids() -> set[str]:
+        listed = httpx.get(f"{login_app.url}/api/articles", headers=bearer, timeout=60)
+        return {a["article_id"] for a in listed.json()}
+
+    before = article_ids()
     try:
-        page.goto(app.url)
+        page.goto(login_app.url)
         page.get_by_label("username").wait_for(timeout=UI_WAIT_MS)  # a busy machine renders late
-        page.get_by_label("username").fill("editor")
-        page.get_by_label("password").fill("pw-browser")
+        page.get_by_label("username").fill(LOGIN[0])
+        page.get_by_label("password").fill(LOGIN[1])
         page.get_by_role("button", name="Login").click()
         assert "224" in ask(page, SINAI).inner_text()
         article = tmp_path / "valletta.txt"
@@ -521,5 +527,6 @@ def test_login_then_chat_and_upload(page, tmp_path):
         report.wait_for(timeout=UI_WAIT_MS)
         assert "added 1" in report.inner_text()
         assert not page.errors
-    finally:
-        app.stop()
+    finally:  # leave the shared app's store as it was (test_security reads its one article)
+        for article_id in article_ids() - before:
+            httpx.delete(f"{login_app.url}/api/articles/{article_id}", headers=bearer, timeout=60)

@@ -13,12 +13,11 @@ import pytest
 from starlette.datastructures import Headers
 
 from assistant.web.guard import BROWSER_NEEDS_LOGIN, Guard, Served
-from tests.conftest import API_TOKEN
+from tests.conftest import API_TOKEN, LOGIN
 from tests.webapp import WebApp
 
 SINAI = "How many died in the Sinai crash?"
-TOKEN = API_TOKEN  # the session's api_app has it; login_app too
-LOGIN = ("editor", "pw-789")
+TOKEN = API_TOKEN  # the session's api_app has it; login_app too (tests/conftest.py)
 SERVER_FILE = "/usr/lib/python3.11/LICENSE.txt"  # any readable file outside the upload folder
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -44,13 +43,6 @@ def token_app(api_app):
     """The session's app with the token and no UI login, and a 1 MB file limit (tests/conftest.py)."""
     assert api_app.env["ASSISTANT_MAX_FILE_MB"] == "1" and "ASSISTANT_UI_AUTH" not in api_app.env
     return api_app
-
-
-@pytest.fixture(scope="module")
-def login_app():
-    app = WebApp(env={"ASSISTANT_API_TOKEN": TOKEN, "ASSISTANT_UI_AUTH": ":".join(LOGIN)}).start()
-    yield app
-    app.stop()
 
 
 @pytest.fixture
