@@ -20,7 +20,7 @@ from pathlib import Path
 import openai
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.http_concurrency import QUESTIONS  # noqa: E402
+from bench.http_concurrency import SEED_QUESTIONS as QUESTIONS  # noqa: E402
 from tests.webapp import WebApp  # noqa: E402
 
 MODEL = "news-assistant"
