@@ -205,9 +205,7 @@ class Assistant:
         """The extractive answer, computed once per question, options and store revision
         (query/answer_cache.py). Not the LLM mode's: its answer streams, and one the LLM failed to
         write (the extractive one with a notice) must not outlive the failure."""
-        text = clean_question(question, self.settings.max_question_chars)
-        day = as_of or date.today()  # what the answerer reads None as
-        k = self.settings.top_k if top_k is None else top_k
+        text, k, day = self._answerer.request(question, top_k, as_of)
         key = (text, k, filters or None, day, self._store.revision())  # Filters() retrieves as None
         return self._answers.get(key, lambda: self._answerer.answer(text, k, filters, day))
 

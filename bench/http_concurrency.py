@@ -67,13 +67,15 @@ def questions(records: list[dict], wordings: int = 1) -> list[tuple[str, str]]:
     first ``wordings`` of WORDINGS each)."""
     titles = [r["title"].split(" (")[0].split(" in ") for r in records]
     events = [(event.lower(), city) for event, city in titles]
-    unique = {e for e, n in Counter(events).items() if n == 1}
+    counts = Counter(events)
+    reported = [
+        (event, city, record["text"].split(", and ", 1)[1].split(" ", 1)[0])
+        for record, (event, city) in zip(records, events, strict=True)
+        if counts[event, city] == 1
+    ]
     out = list(SEED_QUESTIONS)
     for wording in WORDINGS[:wordings]:
-        for record, (event, city) in zip(records, events, strict=True):
-            if (event, city) in unique:
-                count = record["text"].split(", and ", 1)[1].split(" ", 1)[0]
-                out.append((wording.format(event=event, city=city), count))
+        out += [(wording.format(event=event, city=city), count) for event, city, count in reported]
     return out
 
 

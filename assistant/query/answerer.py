@@ -111,9 +111,16 @@ class Answerer:
         filters: Filters | None = None,
         as_of: date | None = None,
     ) -> Answer:
-        text = clean_question(question, self._settings.max_question_chars)
-        found = self.gather(text, top_k, filters, as_of)
+        text, k, day = self.request(question, top_k, as_of)
+        found = self.gather(text, k, filters, day)
         return found if isinstance(found, Answer) else self.compose(found)
+
+    def request(self, question: str, top_k: int | None, as_of: date | None) -> tuple[str, int, date]:
+        """What an answer depends on besides the filters and the store: the question cleaned,
+        ``top_k`` checked (the setting for None) and the day asked (today for None). One place,
+        so the answer cache (api.py) keys on exactly what the answer is computed from."""
+        text = clean_question(question, self._settings.max_question_chars)
+        return text, self._check_k(top_k), as_of or date.today()
 
     def gather(
         self,
