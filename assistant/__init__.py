@@ -1,8 +1,8 @@
 """A question-answering assistant over news articles, with verified quoted citations."""
 
 from assistant.api import Assistant
-from assistant.errors import AssistantError, InputError, StoreError, StoreVersionError
-from assistant.schema import Answer, Article, Citation, Filters, IngestReport
+from assistant.errors import AssistantError, InputError, NotFoundError, StoreError, StoreVersionError
+from assistant.schema import Answer, Article, Citation, Filters, IngestReport, Timeline, TimelineEntry
 
 __all__ = [
     "Answer",
@@ -13,6 +13,9 @@ __all__ = [
     "Filters",
     "IngestReport",
     "InputError",
+    "NotFoundError",
     "StoreError",
     "StoreVersionError",
+    "Timeline",
+    "TimelineEntry",
 ]

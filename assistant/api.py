@@ -7,6 +7,7 @@ needs neither, and importing them was most of its start time (bench/cold_ask.py)
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -16,17 +17,20 @@ from typing import TYPE_CHECKING, cast
 
 from assistant.config import Settings
 from assistant.embed import load_embedder
-from assistant.errors import InputError
+from assistant.errors import InputError, NotFoundError
 from assistant.llm.backends import make_llm
 from assistant.query.answer_cache import AnswerCache
 from assistant.query.answerer import Answerer, clean_question
 from assistant.query.batcher import shared_batcher
 from assistant.query.condense import Chat, condense
 from assistant.query.retrieve import Passage
-from assistant.schema import Answer, Article, Citation, Filters, IngestReport
+from assistant.schema import Answer, Article, Citation, Filters, IngestReport, Timeline
 from assistant.store.corpus import CorpusStore
 from assistant.store.integrity import Integrity
 from assistant.store.keyword import KeywordIndex, keyword_path
+
+# An article id (ingest/clean.py ``article_id``), and so a story id: 16 hex digits of a hash.
+_ID = re.compile(r"[0-9a-f]{16}")
 
 if TYPE_CHECKING:
     from llama_index.core.tools import FunctionTool
@@ -302,6 +306,37 @@ class Assistant:
         if not found:
             raise InputError(f"no story with id {story_id!r}")
         return sorted(found, key=lambda a: (a.published or "", a.title or "", a.article_id))
+
+    def timeline(self, story_or_question: str) -> Timeline:
+        """How a story developed: its articles oldest first, each with its headline, source, date,
+        url and one verbatim sentence (its lede, or what it adds that earlier reports lacked;
+        assistant/stories/timeline.py).
+
+        ``story_or_question``: a story id, an article id (its story: a citation's "Timeline"), or
+        a question such as "How did the Mecca crane story develop?", which takes the story of
+        the passage ``search`` finds first (``Timeline.matched``, with its relevance score).
+        InputError for an empty or oversized argument or an empty store; NotFoundError (an
+        InputError) for an unknown id."""
+        from assistant.stories.timeline import timeline
+
+        text = clean_question(story_or_question, self.settings.max_question_chars)
+        if _ID.fullmatch(text):
+            articles = self._store.story_articles(text)
+            if articles:
+                return timeline(text, articles)
+            article = self._store.get([text]).get(text)
+            if article is None:  # a mistyped id is not a question: no other story stands in
+                raise NotFoundError(f"no story or article with id {text!r}")
+            story = article.story or article.article_id
+            return timeline(story, self._store.story_articles(story) or [article])
+        found = self.search(text)  # best first
+        top = found[0] if found else None
+        article = self._store.get([top.article_id]).get(top.article_id) if top else None
+        if top is None or article is None:  # an empty store, or deleted since it was retrieved
+            raise InputError(f"no article matches {text[:200]!r}: there is no story to show")
+        story = article.story or article.article_id
+        articles = self._store.story_articles(story) or [article]
+        return timeline(story, articles, question=text, matched=top)
 
     def delete(self, article_id: str) -> None:
         """Remove an article and all its chunks; an unknown id is an InputError. (By its record,

@@ -1,4 +1,5 @@
-"""The terminal surface: ``assistant ingest|ask|chat|articles|delete|check|eval|feeds|sync|mcp``.
+"""The terminal surface:
+``assistant ingest|ask|chat|articles|timeline|delete|check|eval|feeds|sync|mcp``.
 
 Errors print one line on stderr and exit non-zero; a traceback only with ASSISTANT_DEBUG=1.
 """
@@ -13,7 +14,7 @@ import sys
 from datetime import date
 
 from assistant.errors import AssistantError
-from assistant.schema import Answer, Filters, IngestReport
+from assistant.schema import Answer, Filters, IngestReport, Timeline
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +182,29 @@ def _articles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _timeline(args: argparse.Namespace) -> int:
+    found = _assistant(args, read_only=True).timeline(args.story)
+    if args.json:
+        print(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_timeline(found)
+    return 0
+
+
+def _print_timeline(found: Timeline) -> None:
+    """One block a report: date, source and headline, the sentence it is shown by (what it adds,
+    for a later report), then where it stands in the article."""
+    if found.matched is not None:
+        m = found.matched
+        print(f"story {found.story}, found by its article {m.article_id} (relevance {m.score:.2f})")
+    else:
+        print(f"story {found.story}")
+    for e in found.entries:
+        print(f"\n{e.published or '----------'}  {e.source or '-'}  {e.title or e.article_id}")
+        print(f"  {e.kind}: {e.quote}")
+        print(f"  (article {e.article_id}, characters {e.start}-{e.end}){'  ' + e.url if e.url else ''}")
+
+
 def _delete(args: argparse.Namespace) -> int:
     _assistant(args).delete(args.article_id)
     print(f"deleted {args.article_id}")
@@ -276,6 +300,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("articles", help="list loaded articles")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_articles)
+
+    p = sub.add_parser(
+        "timeline", help="how a story developed: its articles oldest first, each with what it adds"
+    )
+    p.add_argument("story", help="a story id, an article id (its story) or a question about the story")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_timeline)
 
     p = sub.add_parser("delete", help="remove an article and its chunks")
     p.add_argument("article_id")

@@ -25,6 +25,10 @@ class InputError(AssistantError, ValueError):
     """A question or an option the user gave can't be used as it is."""
 
 
+class NotFoundError(InputError):
+    """An id names no article or story: the HTTP API answers it with a 404, not a 400."""
+
+
 class LLMError(AssistantError):
     """The language model is unreachable, too slow, or answered with nothing usable."""
 

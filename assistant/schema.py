@@ -118,6 +118,47 @@ class Answer:
         }
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One report in a story's timeline, shown by one sentence of it, verbatim as a citation's
+    quote is: ``article.text[start:end] == quote``.
+
+    ``kind`` says why that sentence: "lede" (the report's opening sentence: the first report's,
+    or a later one's that adds nothing) or "adds" (the sentence with the most that the story's
+    earlier reports lacked; ``new`` lists those words and figures, as the sentence writes them)."""
+
+    article_id: str
+    title: str | None
+    source: str | None
+    published: str | None
+    url: str | None
+    quote: str
+    start: int
+    end: int
+    kind: str
+    new: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """How a story developed: its reports oldest first (assistant/stories/timeline.py).
+
+    Asked by a question, ``question`` is its clean text and ``matched`` the passage retrieval
+    found first, whose article's story this is: a caller can see (and judge by its score) what
+    the question was taken to be about."""
+
+    story: str
+    entries: list[TimelineEntry]
+    question: str | None = None
+    matched: Citation | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class IngestReport:
     """What one ``ingest`` call did. Ids for articles; ``failed`` holds ``(origin, reason)``."""

@@ -20,7 +20,7 @@ from tests.webapp import SEED, seed_store
 
 SINAI = "How many died in the Sinai crash?"
 ASSISTANT = Path(sys.executable).with_name("assistant")  # the console script, as an MCP client runs it
-TOOLS = {"ask", "search_articles", "get_article", "list_sources"}
+TOOLS = {"ask", "search_articles", "get_article", "list_sources", "timeline"}
 
 
 async def exercise(client: Client, root: str = "") -> None:

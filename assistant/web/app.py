@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web import articles, ask, docs, health, mcp, openai, reader, sources  # noqa: E402
+from assistant.web import articles, ask, docs, health, mcp, openai, reader, sources, timeline  # noqa: E402
 from assistant.web.chat_html import CSS, HEAD, PAGE_JS  # noqa: E402
 from assistant.web.guard import Guard, Served  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
@@ -140,7 +140,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         allow_credentials="*" not in origins,
     )
 
-    for routes in (health, ask, articles, sources, openai):
+    for routes in (health, ask, articles, sources, timeline, openai):
         app.include_router(routes.router(assistant))
     # the reader is a page: with a UI login it takes the chat's login (the mounted pages' sessions)
     login = reader.LoginCheck() if ui_auth else None

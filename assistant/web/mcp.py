@@ -10,6 +10,8 @@ Tools, each with an output schema and structured content:
   their offsets, for agents that write their own answers.
 - ``get_article(article_id)``: one article with its clean text (what citation offsets point into).
 - ``list_sources()``: the sources of the loaded articles, for the ``source`` filters.
+- ``timeline(story)``: how a story developed (``Assistant.timeline``): its articles oldest first,
+  each with one verbatim sentence, the lede or what it adds to the earlier reports.
 
 Transports: stdio (``assistant mcp``, for a client that starts the server) and streamable HTTP at
 ``/mcp`` in the web app (``mount``), behind the API token. A refused call (bad arguments, unknown
@@ -34,7 +36,7 @@ from starlette.routing import Route
 
 from assistant.api import Assistant
 from assistant.errors import AssistantError
-from assistant.schema import Article, Citation
+from assistant.schema import Article, Citation, Timeline
 from assistant.web.markdown import answer_markdown
 from assistant.web.models import AnswerOut, FiltersIn
 
@@ -118,6 +120,19 @@ def build_server(assistant: Assistant) -> MCPServer:
         """One loaded article with its clean text, which citations' start/end offsets point into."""
         with _refusals():
             return assistant.article(article_id)
+
+    @server.tool()
+    def timeline(story: str) -> Timeline:
+        """How a news story developed: the articles that report one event, oldest first, each with
+        its headline, source, date, url and one sentence quoted verbatim at its offsets: the first
+        report's lede, then for each later report the sentence that adds most of what the earlier
+        ones lacked (kind "adds", its new words and figures in new).
+
+        story: a story id, an article id (e.g. a citation's article_id: the story it belongs to)
+        or a question about the story ("How did the Mecca crane story develop?"), which takes the
+        story of the best-matching passage, returned as matched with its relevance score."""
+        with _refusals():
+            return assistant.timeline(story)
 
     @server.tool()
     def list_sources() -> Sources:
