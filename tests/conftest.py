@@ -36,7 +36,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from assistant import Assistant  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.schema import Answer  # noqa: E402
-from tests.webapp import WebApp, seed_store  # noqa: E402
+from tests.llm_servers import MARKUP_REPLY, OllamaStub, scripted  # noqa: E402
+from tests.webapp import WebApp, llm_env, seed_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
@@ -246,6 +247,27 @@ def login_app():
 
 
 @pytest.fixture(scope="session")
+def llm_stub():
+    """The Ollama stand-in (tests/llm_servers.py) behind ``llm_app``: SINAI_REPLY, or MARKUP_REPLY
+    to MARKUP_QUESTION, word by word 0.05 s apart, stalled after "224" while a test holds it.
+    A test that wants its replies at once sets ``delay`` to 0 and puts it back."""
+    replies = scripted({"destroyed the Russian airliner": MARKUP_REPLY})
+    stub = OllamaStub(replies, delay=0.05, hold_after="224")
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture(scope="session")
+def llm_app(llm_stub):
+    """The web app in LLM mode (Ollama's format, the model ``llm_stub``) on a copy of the seed
+    store, shared by test_browser_llm and test_http_api's LLM test: one app start instead of two.
+    A test on it leaves the stub as it found it (not held, its delay) and the articles too."""
+    app = WebApp(env=llm_env(llm_stub.url)).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
 def app_embedder():
     """The embedding model as the Assistant loads it (same encoder backend, same cached instance)."""
     from assistant.embed import load_embedder
@@ -310,6 +332,8 @@ FIXTURE_TIERS = {
     "client": {"server", "model"},  # on "server"
     "token_app": {"server", "model"},  # test_security
     "login_app": {"server", "model"},
+    "llm_stub": {"llm"},  # a thread of this process, as the other OllamaStubs
+    "llm_app": {"llm", "server", "model"},
     "open_app": {"server", "model"},
     "two_apps": {"server", "model"},  # test_feeds
     "chroma_url": {"model", "server"},

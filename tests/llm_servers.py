@@ -20,6 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SINAI_REPLY = (
     "A bomb destroyed a Russian airliner, killing 224 people [1]. Real Madrid won the cup final 3-1 [2]."
 )
+# A claim no article supports, carrying markup (tests/test_browser_llm.py: it must show as text),
+# put before "killing 224" so the draft holds it when the stub stalls there.
+MARKUP = "<img src=x onerror=alert(1)>"
+MARKUP_QUESTION = "What destroyed the Russian airliner?"
+MARKUP_REPLY = (
+    f"Witnesses posted {MARKUP} online. A bomb destroyed a Russian airliner, killing 224 people [1]."
+)
 
 
 class LlamaServer:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CHROMIUM
-from tests.llm_servers import OllamaStub, scripted
+from tests.llm_servers import MARKUP, MARKUP_QUESTION
 from tests.webapp import UI_WAIT_MS, WebApp, free_port, llm_env, submit
 
 pytestmark = pytest.mark.browser
@@ -25,13 +25,8 @@ SINAI = "How many died in the Sinai crash?"
 DRAFT_LABEL = "Draft, checked against the articles when complete"
 REMOVED_LABEL = "Not in the articles, removed from the answer"
 INVENTED = "Real Madrid won the cup final 3-1."
-# A claim no article supports, carrying markup: it must show as text, in the draft and struck through.
-MARKUP = "<img src=x onerror=alert(1)>"
-MARKUP_QUESTION = "What destroyed the Russian airliner?"
-# the invented sentence first, so that the draft holds it before "killing 224" arrives
-MARKUP_REPLY = (
-    f"Witnesses posted {MARKUP} online. A bomb destroyed a Russian airliner, killing 224 people [1]."
-)
+# The stub's reply to MARKUP_QUESTION holds MARKUP, a claim no article supports, carrying markup:
+# it must show as text, in the draft and struck through (tests/llm_servers.py MARKUP_REPLY).
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - `make test` installs it
     pytest.skip("Debian's chromium is not installed (run `make browser`)", allow_module_level=True)
@@ -40,19 +35,14 @@ pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def ollama():
-    # word by word, and held after "224" while ask_streamed looks at the draft
-    replies = scripted({"destroyed the Russian airliner": MARKUP_REPLY})
-    stub = OllamaStub(replies, delay=0.05, hold_after="224")
-    yield stub
-    stub.stop()
+def ollama(llm_stub):
+    # word by word, and held after "224" while ask_streamed looks at the draft (tests/conftest.py)
+    return llm_stub
 
 
 @pytest.fixture(scope="module")
-def server(ollama):
-    app = WebApp(env=llm_env(ollama.url)).start()
-    yield app
-    app.stop()
+def server(llm_app):
+    return llm_app  # the session's LLM-mode app, shared with test_http_api (tests/conftest.py)
 
 
 def ask_streamed(stub, page, question: str, scope=None, check_draft=None):

@@ -13,8 +13,6 @@ import httpx
 import pytest
 
 from tests.conftest import API_TOKEN as TOKEN
-from tests.llm_servers import OllamaStub, scripted
-from tests.webapp import WebApp, llm_env
 
 SINAI = "How many died in the Sinai crash?"
 
@@ -247,15 +245,17 @@ def test_gradio_client_answer_endpoint(server):
     assert "129" in follow_up["answer"]
 
 
-def test_llm_mode_reports_mode_notice_and_unverified():
+def test_llm_mode_reports_mode_notice_and_unverified(llm_stub, llm_app):
     """An app in LLM mode (Ollama's format, through the stand-in): /api/ask and the widget's
-    /answer both carry the checked answer, the removed sentence and the notice."""
+    /answer both carry the checked answer, the removed sentence and the notice. The session's
+    LLM app and stub (tests/conftest.py), shared with test_browser_llm; the stub's replies come
+    at once here (its delay is for watching a draft in the browser)."""
     from gradio_client import Client
 
-    stub = OllamaStub(scripted({}))
-    app = WebApp(env=llm_env(stub.url))
+    stub, app = llm_stub, llm_app
+    delay, before = stub.delay, len(stub.requests)
+    stub.delay = 0
     try:
-        app.start()
         response = httpx.post(f"{app.url}/api/ask", json={"question": SINAI}, timeout=60)
         assert response.status_code == 200, response.text
         widget = Client(f"{app.url}/widget/", verbose=False).predict(SINAI, [], api_name="/answer")
@@ -265,7 +265,8 @@ def test_llm_mode_reports_mode_notice_and_unverified():
             assert body["unverified"] == ["Real Madrid won the cup final 3-1."]
             assert "removed" in body["notice"]
             assert "killing 224 people" in body["citations"][0]["quote"]
-        assert stub.requests and stub.requests[-1]["model"] == "stub-model"
+        sent = stub.requests[before:]  # this test's, not the browser tests'
+        assert sent and sent[-1]["model"] == "stub-model"
         streamed = events(httpx.post(f"{app.url}/api/ask/stream", json={"question": SINAI}, timeout=60))
         drafts = [data["text"] for name, data in streamed if name == "draft"]
         assert len(drafts) > 5 and "Real Madrid" in "".join(drafts)  # the draft, word by word
@@ -273,8 +274,7 @@ def test_llm_mode_reports_mode_notice_and_unverified():
         spec = httpx.get(f"{app.url}/openapi.json").json()["components"]["schemas"]["AnswerOut"]
         assert {"mode", "notice", "unverified"} <= set(spec["properties"])
     finally:
-        app.stop()
-        stub.stop()
+        stub.delay = delay
 
 
 def test_web_settings_read_once_into_settings(monkeypatch, capsys):
