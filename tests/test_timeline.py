@@ -3,7 +3,7 @@
 The pure logic on hand-made ``Article`` objects (fast): the order of publication, the first
 report's lede, each later report's sentence that adds what earlier ones lacked, quotes verbatim
 at their offsets. Then the real parts on one invented story (a harbour fire in an invented town,
-four reports over four days) and an unrelated report from the same town and days: the Python API
+three reports over four days) and an unrelated report from the same town and days: the Python API
 on a real store, the CLI (in this process, and as a subprocess), the HTTP API and the MCP tool on
 the session's web app (tests/conftest.py ``api_app``).
 """
