@@ -327,16 +327,23 @@ class Assistant:
             article = self._store.get([text]).get(text)
             if article is None:  # a mistyped id is not a question: no other story stands in
                 raise NotFoundError(f"no story or article with id {text!r}")
-            story = article.story or article.article_id
-            return timeline(story, self._store.story_articles(story) or [article])
+            return self._timeline_of(article)
         found = self.search(text)  # best first
         top = found[0] if found else None
         article = self._store.get([top.article_id]).get(top.article_id) if top else None
         if top is None or article is None:  # an empty store, or deleted since it was retrieved
             raise InputError(f"no article matches {text[:200]!r}: there is no story to show")
+        return self._timeline_of(article, question=text, matched=top)
+
+    def _timeline_of(
+        self, article: Article, question: str | None = None, matched: Citation | None = None
+    ) -> Timeline:
+        """The timeline of ``article``'s story (an article stored before stories is its own)."""
+        from assistant.stories.timeline import timeline
+
         story = article.story or article.article_id
         articles = self._store.story_articles(story) or [article]
-        return timeline(story, articles, question=text, matched=top)
+        return timeline(story, articles, question=question, matched=matched)
 
     def delete(self, article_id: str) -> None:
         """Remove an article and all its chunks; an unknown id is an InputError. (By its record,
