@@ -201,7 +201,8 @@ class Assistant:
         if self._generator is None:
             yield self._extractive(question, top_k, filters, as_of)
             return
-        yield from self._generator.stream(question, top_k, filters, as_of)
+        for item in self._generator.stream(question, top_k, filters, as_of):
+            yield item if isinstance(item, str) else self._covered(item)
 
     def _extractive(
         self, question: str, top_k: int | None, filters: Filters | None, as_of: date | None
@@ -211,7 +212,20 @@ class Assistant:
         write (the extractive one with a notice) must not outlive the failure."""
         text, k, day = self._answerer.request(question, top_k, as_of)
         key = (text, k, filters or None, day, self._store.revision())  # Filters() retrieves as None
-        return self._answers.get(key, lambda: self._answerer.answer(text, k, filters, day))
+        return self._answers.get(key, lambda: self._covered(self._answerer.answer(text, k, filters, day)))
+
+    def _covered(self, answer: Answer) -> Answer:
+        """``answer`` with its citations' coverage (stories/coverage.py): each cited story's other
+        reports, and a note citing both where they differ on a figure. Inside the cached
+        computation, so a cached answer is as fresh as the store revision in its key: a new report
+        of a cited story is a write, and the next ask misses and covers it."""
+        if not self.settings.coverage or not answer.citations:
+            return answer
+        from assistant.stories.coverage import cover
+
+        stories = self._store.stories_of([c.article_id for c in answer.citations])
+        articles = {story: self._store.story_articles(story) for story in dict.fromkeys(stories.values())}
+        return cover(answer, stories, articles)
 
     def search(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> list[Citation]:
         """The passages ``ask`` would answer from (the same hybrid retrieval), for callers that write

@@ -166,6 +166,11 @@ def _print_answer(answer: Answer) -> None:
         print(f"\n[{n}] {where}  (article {c.article_id}, characters {c.start}-{c.end})")
         if c.url:
             print(f"    {c.url}")
+        for r in c.coverage.reports if c.coverage else []:
+            also = ", ".join(x for x in (r.title, r.source, r.published) if x) or r.article_id
+            print(f"    also reported by {also}  (article {r.article_id})")
+            if r.quote:
+                print(f"      “{' '.join(r.quote.split())}”")
 
 
 def _articles(args: argparse.Namespace) -> int:

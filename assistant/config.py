@@ -52,6 +52,11 @@ class Settings:
     # (bench/story_quality.py) what keeps a week-long story whole without joining next week's
     # report of the same kind.
     story_days: float = 5.0
+    # An answer's coverage (assistant/stories/coverage.py): each citation lists the other reports
+    # of its story ("also reported by"), quoting the sentence of each that states the cited fact,
+    # and an answer whose reports differ on a figure says so, citing both. Off: citations as
+    # retrieval found them, without the story's reads (bench/coverage_cost.py measures them).
+    coverage: bool = True
     top_k: int = 8
     max_citations: int = 2
     # The answer model (reader/model.py) that judges whether the ranker's best sentence answers

@@ -72,8 +72,48 @@ def day_int(day: date) -> int:
 
 
 @dataclass(frozen=True)
+class FigureDifference:
+    """A figure on which another report of the story disagrees with a cited quote: the same
+    counted thing with another number ("at least 107 people were killed" against "killing 111
+    people"). Each side is the phrase as its own sentence writes it, verbatim."""
+
+    cited: str
+    reported: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Another report of a cited article's story (assistant/stories/coverage.py): its headline,
+    source, date and link, and, when one of its sentences states the fact the citation quotes,
+    that sentence, verbatim at its offsets as a citation's quote is (``quote`` None otherwise).
+    ``differs`` lists the figures on which that sentence disagrees with the cited quote."""
+
+    article_id: str
+    title: str | None
+    source: str | None
+    published: str | None
+    url: str | None
+    quote: str | None = None
+    start: int | None = None
+    end: int | None = None
+    differs: list[FigureDifference] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Who else reported a citation's story: the story's id (``Assistant.story``,
+    ``Assistant.timeline``) and its other reports, oldest first."""
+
+    story: str
+    reports: list[Report] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Citation:
-    """A verbatim quote: ``article.text[start:end] == quote`` is checked before it is returned."""
+    """A verbatim quote: ``article.text[start:end] == quote`` is checked before it is returned.
+
+    ``coverage``: the other reports of the cited article's story ("also reported by"), None when
+    it has none (or ``Settings.coverage`` is off); left out of ``to_dict`` then."""
 
     quote: str
     article_id: str
@@ -84,9 +124,13 @@ class Citation:
     start: int
     end: int
     score: float
+    coverage: Coverage | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if self.coverage is None:
+            data.pop("coverage")
+        return data
 
 
 @dataclass(frozen=True)

@@ -23,18 +23,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 from assistant.ingest.sentences import sentence_spans
 from assistant.schema import Article, Citation, Span, Timeline, TimelineEntry
-from assistant.stories.words import names, title_words
+from assistant.stories.words import FIGURE, TOKEN, names, term
 
 MIN_WORDS = 8
 WEIGHT = 2
 
-# The tokens terms are read from: figures ("1,200", "3.5") and words as stories/words.py reads them.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[A-Za-z][A-Za-z'’.-]*[A-Za-z]|[A-Za-z]")
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
 
 
@@ -104,25 +100,16 @@ def adds(sentence: str, seen: set[str]) -> tuple[int, list[str]]:
     each once, in order."""
     named = names(sentence)
     gain, words, counted = 0, [], set()
-    for token in _TOKEN.findall(sentence):
-        term = _term(token)
-        if term is None or term in seen or term in counted:
+    for token in TOKEN.findall(sentence):
+        found = term(token)
+        if found is None or found in seen or found in counted:
             continue
-        counted.add(term)
+        counted.add(found)
         words.append(token)
-        gain += WEIGHT if term in named or _FIGURE.fullmatch(token) else 1
+        gain += WEIGHT if found in named or FIGURE.fullmatch(token) else 1
     return gain, words
 
 
 def terms(text: str) -> set[str]:
     """The terms of ``text``: its content words' stems and its figures."""
-    return {t for t in map(_term, _TOKEN.findall(text)) if t is not None}
-
-
-@lru_cache(maxsize=65536)
-def _term(token: str) -> str | None:
-    """A token's term: a figure without its thousands commas, a content word's stem, or None for
-    a function word (``title_words``' stop list)."""
-    if _FIGURE.fullmatch(token):
-        return "#" + token.replace(",", "")
-    return next(iter(title_words(token)), None)
+    return {t for t in map(term, TOKEN.findall(text)) if t is not None}

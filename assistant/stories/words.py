@@ -38,6 +38,10 @@ _NOT_NAMES = frozenset(
     when while after before mr mrs ms dr sen rep gov pres st cnn ap afp reuters usa today""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’.-]*[A-Za-z]|[A-Za-z]")
+# The tokens a sentence's terms are read from (stories/timeline.py, stories/coverage.py): figures
+# ("1,200", "3.5") and words as headlines' are read.
+TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[A-Za-z][A-Za-z'’.-]*[A-Za-z]|[A-Za-z]")
+FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 # A capitalised word (or an acronym such as "U.S." or "NATO") not opening a sentence or line.
 _NAME = re.compile(r"(?<![.!?\n—–-] )(?<![.!?\n])(?<!^)\b[A-Z][A-Za-z'’.-]*[A-Za-z]", re.MULTILINE)
 
@@ -73,3 +77,13 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> tuple[float, int]:
     """The share of the shorter set found in the other, and how many words are shared."""
     shared = len(a & b)
     return (shared / min(len(a), len(b)) if a and b else 0.0), shared
+
+
+@lru_cache(maxsize=65536)
+def term(token: str) -> str | None:
+    """A token's term: a figure without its thousands commas ("#1200"), a content word's stem, or
+    None for a function word (``title_words``' stop list). A timeline and an answer's coverage
+    read a sentence's facts by these terms alike: "killed" and "killing" are one."""
+    if FIGURE.fullmatch(token):
+        return "#" + token.replace(",", "")
+    return next(iter(title_words(token)), None)

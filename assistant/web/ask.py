@@ -7,7 +7,7 @@ import json
 import logging
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.api import Assistant
 from assistant.errors import AssistantError, InputError
@@ -23,9 +23,12 @@ def router(assistant: Assistant) -> APIRouter:
     max_history = assistant.settings.max_history
 
     @router.post("/api/ask", response_model=AnswerOut, responses=ERRORS)
-    def ask(body: AskIn) -> dict:
+    def ask(body: AskIn) -> JSONResponse:
         """Answer a question; the same JSON as `assistant ask --json`."""
-        return assistant.ask(**_arguments(body, max_history)).to_dict()
+        # As is, not re-serialised through AnswerOut (which documents it): that would write
+        # "coverage": null into every citation whose story has no other report, where the
+        # answer's JSON on every other surface leaves the field out.
+        return JSONResponse(assistant.ask(**_arguments(body, max_history)).to_dict())
 
     @router.post(
         "/api/ask/stream",

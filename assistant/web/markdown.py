@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.schema import Answer
+from assistant.schema import Answer, Citation
 from assistant.web.present import MARKER, answer_body, display_date, reader_href, safe_url
 
 # Characters that make Markdown active (links, images, raw HTML, emphasis, code): escaped in article
@@ -25,8 +25,9 @@ def _md(value: object) -> str:
 def answer_markdown(answer: Answer, base: str = "") -> str:
     """The answer as chat clients show it: the text with its [n] markers, then a "Sources" list
     (quote, title, source, date, url and, with ``base``, the server's root URL, a link to the
-    article reader at the quote). Sentences that failed the check are left out (never shown as
-    fact); the notice, when there is one, comes first."""
+    article reader at the quote), each with the other reports of its story under it. Sentences
+    that failed the check are left out (never shown as fact); the notice, when there is one,
+    comes first."""
     parts = [f"_{_md(' '.join(answer.notice.split()))}_"] if answer.notice else []
     body = []
     for i, piece in enumerate(MARKER.split(" ".join(answer.text.split()))):  # text, number, text, ...
@@ -49,8 +50,26 @@ def answer_markdown(answer: Answer, base: str = "") -> str:
                     f", [read it in context]({reader_href(c.article_id, [(c.start, c.end), *others], base)})"
                 )
             lines.append(f"- [{n}] “{_md(' '.join(c.quote.split()))}” — {where}")
+            lines += [f"  - {also}" for also in also_reported(c)]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+def also_reported(citation: Citation) -> list[str]:
+    """A citation's other reports of its story (stories/coverage.py) as Markdown lines: "also
+    reported by" headline, source, date and link, and the report's sentence stating the cited
+    fact when it has one (untrusted article text, escaped as every quote is)."""
+    found = []
+    for r in citation.coverage.reports if citation.coverage else []:
+        details = [" ".join(d.split()) for d in (r.title, r.source, r.published) if d and d.strip()]
+        line = "also reported by " + (", ".join(_md(d) for d in details) or "an untitled article")
+        link = safe_url(r.url)
+        if link and not re.search(r"[\s<>]", link):
+            line += f", <{link}>"
+        if r.quote:
+            line += f": “{_md(' '.join(r.quote.split()))}”"
+        found.append(line)
+    return found
 
 
 def answer_plain(answer: Answer, base: str = "") -> str:
