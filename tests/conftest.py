@@ -16,6 +16,7 @@ Stores of the seed article or the sample are ingested once per session (tests/we
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ import sys
 import time
 import urllib.request
 import uuid
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,6 +269,39 @@ def llm_app(llm_stub):
     app.stop()
 
 
+@pytest.fixture
+def cli_here(capsys, caplog):
+    """``cli_here(*argv)``: ``assistant.cli.main(argv)`` run in this process, as a
+    CompletedProcess with what a real ``python -m assistant.cli`` would show on stderr: the
+    command's own lines, log records at WARNING and up (the CLI's logging format) and warnings
+    under Python's default filters. The same code but for the process start, without a second
+    process loading the model. Open no store here that a real process writes after: this process
+    keeps the embedded store's writer lock (store/lock.py), and Chroma's in-memory state of it."""
+    from assistant import cli
+
+    def call(*argv: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        caplog.clear()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.filterwarnings("ignore", category=category)  # as a fresh interpreter does
+            try:
+                code = cli.main(list(argv))
+            except SystemExit as exc:  # argparse refuses the arguments
+                code = exc.code
+        out = capsys.readouterr()
+        err = out.err + "".join(
+            f"{r.levelname} {r.name}: {r.getMessage()}\n"
+            for r in caplog.records
+            if r.levelno >= logging.WARNING
+        )
+        err += "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
+        return subprocess.CompletedProcess(list(argv), code, out.out, err)
+
+    return call
+
+
 @pytest.fixture(scope="session")
 def app_embedder():
     """The embedding model as the Assistant loads it (same encoder backend, same cached instance)."""
@@ -320,6 +355,7 @@ FIXTURE_TIERS = {
     "sample": {"model"},
     "make_assistant": {"model"},
     "app_embedder": {"model"},
+    "cli_here": {"model"},  # its commands open a store
     # stores of single modules
     "screen": {"model"},  # test_context
     "town": {"model"},  # test_as_of

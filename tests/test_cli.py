@@ -1,4 +1,8 @@
-"""The CLI as a user runs it: a real subprocess, JSON output, one-line errors, no tracebacks."""
+"""The CLI as a user runs it: a real subprocess, JSON output, one-line errors, no tracebacks.
+
+Commands that only refuse, or only read what a real one wrote, run through ``assistant.cli.main``
+in this process (``run_here``): the same code but for the process start, without a second
+process loading the model; ingest, ask, chat, eval and a delete stay real subprocesses."""
 
 from __future__ import annotations
 
@@ -26,6 +30,12 @@ def run(store, *args, stdin: str | None = None, env: dict | None = None):
     )
 
 
+@pytest.fixture
+def run_here(cli_here):
+    """``run`` through ``assistant.cli.main`` in this process (tests/conftest.py ``cli_here``)."""
+    return lambda store, *args: cli_here("--store", str(store), *args)
+
+
 @pytest.fixture(scope="module")
 def seed_store(tmp_path_factory):
     store = tmp_path_factory.mktemp("cli-store")
@@ -33,7 +43,7 @@ def seed_store(tmp_path_factory):
     return store
 
 
-def test_ingest_ask_articles_delete(tmp_path):
+def test_ingest_ask_articles_delete(tmp_path, run_here):
     store = tmp_path / "store"
     ingest = run(store, "ingest", str(SEED), "--json")
     assert ingest.returncode == 0, ingest.stderr
@@ -60,19 +70,19 @@ def test_ingest_ask_articles_delete(tmp_path):
     assert [a["article_id"] for a in listed] == [article_id] and listed[0]["source"] == "Dawn"
 
     assert run(store, "delete", article_id).returncode == 0
-    missing = run(store, "delete", article_id)
+    missing = run_here(store, "delete", article_id)  # this process opens the store after the delete
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"error: no article with id {article_id!r}"
 
 
-def test_errors_are_one_line_without_traceback(tmp_path):
-    empty = run(tmp_path / "store", "ask", "   ")
+def test_errors_are_one_line_without_traceback(tmp_path, run_here):
+    empty = run_here(tmp_path / "store", "ask", "   ")
     assert empty.returncode == 1
     assert "Traceback" not in empty.stderr
     assert empty.stderr.strip().splitlines() == [
         "error: the question is empty: type a question about the loaded articles"
     ]
-    bad_date = run(tmp_path / "store", "ask", "x", "--from", "yesterday")
+    bad_date = run_here(tmp_path / "store", "ask", "x", "--from", "yesterday")
     assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
 
 
@@ -101,7 +111,7 @@ def test_ask_stream_shows_draft_then_checked_answer(seed_store):
     assert "  [unverified, removed] Real Madrid won." in out
 
 
-def test_eval_recall_and_removed_evidence(tmp_path):
+def test_eval_recall_and_removed_evidence(tmp_path, run_here):
     """Evidence by URL, question_date as the as-of day, retrieval recall, and the removed-evidence
     run on a copy of the store (the user's store keeps every article)."""
     data = SEED.parent.parent.parent / "tests" / "data" / "as_of"
@@ -125,5 +135,5 @@ def test_eval_recall_and_removed_evidence(tmp_path):
     # All three evidence articles go; no remaining article holds any of the four answers.
     assert removed["evidence_articles_deleted"] == 3 and removed["questions"] == 4
     assert 0.0 <= removed["abstention_rate"] <= 1.0
-    listed = json.loads(run(tmp_path, "articles", "--json").stdout)
+    listed = json.loads(run_here(tmp_path, "articles", "--json").stdout)  # read after eval's process
     assert len(listed) == 5

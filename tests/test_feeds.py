@@ -259,7 +259,9 @@ def test_redirect_to_a_private_address_is_refused(site, tmp_path, target):
 # ----- the surfaces: CLI, and the running app (HTTP API, web UI, scheduler, two processes) --------
 
 
-def test_cli_ingest_url_and_feeds_commands(site, tmp_path):
+def test_cli_ingest_url_and_feeds_commands(site, tmp_path, cli_here, monkeypatch):
+    """Ingest and feeds add as real processes; the commands after them, on what those wrote,
+    through assistant.cli.main in this process (tests/conftest.py cli_here)."""
     site.publish("/feed.xml", "Harbour Times", stories())
     env = {**os.environ, **PRIVATE_OK, "ASSISTANT_STORE_DIR": str(tmp_path / "store")}
 
@@ -282,12 +284,15 @@ def test_cli_ingest_url_and_feeds_commands(site, tmp_path):
     assert added.returncode == 0 and "added 2, updated 0, skipped 1" in added.stdout, (
         added.stdout + added.stderr
     )
-    listed = json.loads(cli("feeds", "list", "--json").stdout)
+    for name, value in env.items():
+        if name.startswith("ASSISTANT_"):
+            monkeypatch.setenv(name, value)  # the real processes' settings
+    listed = json.loads(cli_here("feeds", "list", "--json").stdout)  # the store as those processes left it
     assert [(f["url"], f["articles"]) for f in listed] == [(site.url("/feed.xml"), 3)]
-    synced = cli("sync")
+    synced = cli_here("sync")
     assert synced.returncode == 0 and "added 0, updated 0, skipped 3" in synced.stdout
-    assert cli("feeds", "remove", site.url("/feed.xml")).returncode == 0
-    gone = cli("feeds", "remove", site.url("/feed.xml"))
+    assert cli_here("feeds", "remove", site.url("/feed.xml")).returncode == 0
+    gone = cli_here("feeds", "remove", site.url("/feed.xml"))
     assert gone.returncode == 1 and gone.stderr.startswith("error: no feed")
 
 
