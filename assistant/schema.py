@@ -200,7 +200,10 @@ class Timeline:
     matched: Citation | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if self.matched is not None:  # a citation's JSON, as every surface writes one
+            data["matched"] = self.matched.to_dict()
+        return data
 
 
 @dataclass
