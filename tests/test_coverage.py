@@ -72,6 +72,22 @@ def test_different_counted_things_and_other_facts_do_not_disagree():
     )
     # names alone (every report of the story has them) do not make one fact
     assert differs(CITED, OTHER_FACT) is None
+    # nor do the same words about other places: two counts of one story, not a disagreement
+    assert (
+        differs("The storm killed 12 people in Texas on Monday.", "The storm killed 3 people in Oklahoma.")
+        is None
+    )
+    texas = "The storm killed 12 people in Texas on Monday, officials said."
+    assert differs(texas, "In Texas the storm killed 14 people on Monday, officials said.") == [
+        ("killed 12 people", "killed 14 people")
+    ]
+    # a count and its unit in common, and nothing else said of it: two facts
+    assert (
+        differs(
+            "Mauna Loa lava was 3.6 miles away from Saddle Road.", "Kilauea is 21 miles away from Mauna Loa."
+        )
+        == []
+    )
     # a figure of one clause is not the next clause's: "killed and 238 were injured"
     found = fact("At least 107 people were killed and 238 were injured in Mecca.")
     assert [(f.value, sorted(f.unit)) for f in found.figures] == [(107, ["kill", "peopl"]), (238, ["injur"])]

@@ -22,17 +22,25 @@ not by their wording:
   of a story names its people and places, so names alone do not tell which of its facts a
   sentence states ("A crane was used to repair the mosque in Mecca" shares them with the collapse
   and states another fact). Or when they hold one number of one unit and share
-  ``MIN_SHARED_FIGURE`` terms. A sentence of fewer than ``MIN_SHARED`` terms (a dateline, a
+  ``MIN_SHARED_FIGURE`` terms. Not when each names someone or somewhere and they share no name:
+  "the storm killed 12 people in Texas" and "the storm killed 3 people in Oklahoma" are two facts
+  of one story, not a disagreement. A sentence of fewer than ``MIN_SHARED`` terms (a dateline, a
   byline) states no fact to compare.
 - They disagree on a figure when they state one fact and count one thing with different numbers,
-  neither sentence holding the other's number for it: "at least 107 people were killed" against
-  "the collapse killed 111 people". A reworded report of the same number ("The collapse killed
-  107 people") states the same fact and is no disagreement.
+  neither sentence holding the other's number for it, and besides the counted thing they share
+  ``MIN_SAID`` words that are not names (what is said of the count: "21 miles away from Mauna Loa"
+  and "3.6 miles away from Saddle Road" share only the unit and a name, and are two facts): "at
+  least 107 people were killed" against "the collapse killed 111 people". A reworded report of
+  the same number ("The collapse killed 107 people") states the same fact and is no disagreement.
 - Of each other report, the sentence with the highest share is quoted (on a tie, one that agrees,
   then the earliest); a report none of whose sentences states the fact is listed without a quote.
 
-Not compared: a figure whose counted thing is worded differently ("a toll of 111" against "107
-people were killed": the units do not meet), and a day named by its weekday ("on Friday").
+Not figures: a time ("1:36 p.m.") and an ordinal ("87th"). Not a difference: a day that is its
+report's own date ("Updated March 31" on a page of March 31: when it was written, not what it
+says; ``is_day``). A number the other sentence also gives for a thing its unit shares a word with
+is stated by both ("18.4 cents per gallon", "18.4 cents total per gallon"). Not compared: a figure
+whose counted thing is worded differently ("a toll of 111" against "107 people were killed": the
+units do not meet), and a day named by its weekday ("on Friday").
 
 When reports disagree, the answer says so: its text gains the line "Reports differ: “at least 107
 people were killed” (Wire, 2026-03-02) [1]; “killing 111 people” (Daily, 2026-03-03) [3].", one
@@ -51,6 +59,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import lru_cache
 
 from assistant.schema import Answer, Article, Citation, Coverage, FigureDifference, Report
@@ -65,7 +74,8 @@ MAX_NOTED = 3
 
 # A sentence read as pieces: a number, a word, a clause break, or a currency or percent sign.
 _PIECE = re.compile(
-    r"(?P<num>\d+(?:[.,]\d+)*)|(?P<word>[A-Za-z][A-Za-z'’.-]*[A-Za-z]|[A-Za-z])"
+    r"(?P<other>\d{1,2}:\d{2}(?:\s*[ap]\.?m\b\.?)?|\d+(?:st|nd|rd|th)\b)"  # a time, an ordinal: no count
+    r"|(?P<num>\d+(?:[.,]\d+)*)|(?P<word>[A-Za-z][A-Za-z'’.-]*[A-Za-z]|[A-Za-z])"
     r"|(?P<cut>[,;:()\[\]!?—–]|\.(?=\s|$)|(?<=\s)-(?=\s))|(?P<sign>[%$€£])"
 )
 # "one" is left out: "one of the guards" counts nothing.
@@ -89,8 +99,12 @@ _SIGNS = {"%": "percent", "$": "dollar", "€": "euro", "£": "pound"}
 # How far back and ahead (in pieces) the unit's terms are looked for.
 _BEFORE = 3
 _AFTER = 4
-# Between the unit's two terms after a number: "107 people were killed".
-_AUXILIARIES = frozenset("were was are is be been being have has had".split())
+# Between the unit's two terms after a number: "107 people were killed", "18 cents per gallon".
+_AUXILIARIES = frozenset("were was are is be been being have has had per".split())
+_MONTHS = frozenset(
+    term(m)
+    for m in "january february march april may june july august september october november december".split()
+)
 
 
 @dataclass(frozen=True)
@@ -198,36 +212,56 @@ def compare(cited: Fact, other: Fact) -> tuple[float, list[tuple[Figure, Figure]
     they disagree on, as (cited figure, other figure) pairs."""
     if min(len(cited.terms), len(other.terms)) < MIN_SHARED:
         return None
+    if cited.named and other.named and not cited.named & other.named:
+        return None  # of other people or places: "12 killed in Texas", "3 killed in Oklahoma"
     part, shared, said = share(cited, other)
     same_number = any(f.value == g.value and one_unit(f, g) for f in cited.figures for g in other.figures)
     one_fact = part >= SAME_SHARE and shared >= MIN_SHARED and said >= MIN_SAID
     if not (one_fact or (same_number and shared >= MIN_SHARED_FIGURE)):
         return None
     differs = []
+    said_of = (cited.terms & other.terms) - cited.named - other.named  # shared, not names
     for f in cited.figures:
-        counted = [g for g in other.figures if one_unit(f, g)]
-        if any(g.value == f.value for g in counted):
+        if any(g.value == f.value and f.unit & g.unit for g in other.figures):
             continue  # the other states this number too
-        for g in counted:
-            if not any(h.value == g.value and one_unit(h, g) for h in cited.figures):
+        for g in other.figures:
+            if (
+                one_unit(f, g)
+                and len(said_of - f.unit - g.unit) >= MIN_SAID  # said of the count, beyond its unit
+                and not any(h.value == g.value and h.unit & g.unit for h in cited.figures)
+            ):
                 differs.append((f, g))
                 break
     return part, differs
 
 
-def report(article: Article, cited: str) -> Report:
-    """``article`` as another report of the story of the quote ``cited``: with its sentence that
-    states the quote's fact, when one does (verbatim at its offsets), and the figures on which
-    that sentence differs."""
+def is_day(figure: Figure, published: str | None) -> bool:
+    """Whether ``figure`` is the day ``published`` (an ISO date) names, with its month ("Updated
+    March 31", "the news from Monday, June 9" on a page of that day): when a report was written,
+    not a fact of the story that another report could state otherwise."""
+    if not published or len(published) < 10 or not figure.unit & _MONTHS:
+        return False
+    month = term(date.fromisoformat(published[:10]).strftime("%B"))
+    return month in figure.unit and figure.value == int(published[8:10])
+
+
+def report(article: Article, cited: str, cited_published: str | None = None) -> Report:
+    """``article`` as another report of the story of the quote ``cited`` (of a report published
+    on ``cited_published``): with its sentence that states the quote's fact, when one does
+    (verbatim at its offsets), and the figures on which that sentence differs; a day that is
+    either report's own date is no difference (``is_day``)."""
     facts = fact(cited)
     best: tuple[tuple[float, bool], int, int, list[tuple[Figure, Figure]]] | None = None
     for start, end in _sentences(article.text):
         found = compare(facts, fact(article.text[start:end]))
         if found is None:
             continue
-        key = (found[0], not found[1])  # the higher share, then agreeing
+        pairs = [
+            (f, g) for f, g in found[1] if not is_day(f, cited_published) and not is_day(g, article.published)
+        ]
+        key = (found[0], not pairs)  # the higher share, then agreeing
         if best is None or key > best[0]:  # strictly: the earlier sentence keeps a tie
-            best = (key, start, end, found[1])
+            best = (key, start, end, pairs)
     base = Report(
         article_id=article.article_id,
         title=article.title,
@@ -261,7 +295,7 @@ def coverage(citation: Citation, story: str, articles: Sequence[Article]) -> Cov
     others = sorted((a for a in articles if a.article_id != citation.article_id), key=order_key)
     if not others:
         return None
-    return Coverage(story=story, reports=[report(a, citation.quote) for a in others])
+    return Coverage(story=story, reports=[report(a, citation.quote, citation.published) for a in others])
 
 
 def cover(answer: Answer, stories: Mapping[str, str], articles: Mapping[str, Sequence[Article]]) -> Answer:
