@@ -319,7 +319,7 @@ class Assistant:
         found = self._store.story_articles(story_id)
         if not found:
             raise InputError(f"no story with id {story_id!r}")
-        return sorted(found, key=lambda a: (a.published or "", a.title or "", a.article_id))
+        return sorted(found, key=Article.order_key)
 
     def timeline(self, story_or_question: str) -> Timeline:
         """How a story developed: its articles oldest first, each with its headline, source, date,

@@ -29,6 +29,12 @@ class Article:
     # every article of the same event; its own id when it is alone in its story.
     story: str | None = None
 
+    def order_key(self) -> tuple[str, str, str]:
+        """A story's order: oldest first, then headline and id (reports carry dates, not times,
+        so two of one day keep a fixed order); an undated article (alone in its story: an
+        undated article matches none, stories/match.py) sorts first."""
+        return (self.published or "", self.title or "", self.article_id)
+
     def to_dict(self, with_text: bool = True) -> dict:
         data = asdict(self)
         if not with_text:

@@ -290,9 +290,7 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
 def coverage(citation: Citation, story: str, articles: Sequence[Article]) -> Coverage | None:
     """The coverage of ``citation`` from its story's ``articles`` (in any order; the cited one is
     left out): the other reports oldest first, None when there are none."""
-    from assistant.stories.timeline import order_key
-
-    others = sorted((a for a in articles if a.article_id != citation.article_id), key=order_key)
+    others = sorted((a for a in articles if a.article_id != citation.article_id), key=Article.order_key)
     if not others:
         return None
     return Coverage(story=story, reports=[report(a, citation.quote, citation.published) for a in others])

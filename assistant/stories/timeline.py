@@ -1,7 +1,7 @@
 """A story's timeline: its reports in order of publication, each shown by its most informative
 sentence, so a reader sees how the story developed without reading every report.
 
-- Order: by publication date, then headline and id (``order_key``, the order of
+- Order: by publication date, then headline and id (``Article.order_key``, the order of
   ``Assistant.story``). Reports carry dates, not times, so two of one day keep a fixed order.
 - The first report is shown by its lede: its first sentence of at least ``MIN_WORDS`` words.
   The shorter lines a text opens with are most often its headline, dateline, byline or a photo
@@ -34,12 +34,6 @@ WEIGHT = 2
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
 
 
-def order_key(article: Article) -> tuple[str, str, str]:
-    """Oldest first; an undated article (alone in its story: an undated article matches none,
-    stories/match.py) sorts first."""
-    return (article.published or "", article.title or "", article.article_id)
-
-
 def timeline(
     story: str,
     articles: Iterable[Article],
@@ -49,7 +43,7 @@ def timeline(
     """The timeline of ``story`` from its ``articles`` (in any order)."""
     seen: set[str] = set()
     entries = []
-    for article in sorted(articles, key=order_key):
+    for article in sorted(articles, key=Article.order_key):
         entries.append(_entry(article, seen))
         seen |= terms(article.title or "") | terms(article.text)
     return Timeline(story=story, entries=entries, question=question, matched=matched)
