@@ -27,9 +27,11 @@ import time
 import urllib.request
 import uuid
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -40,6 +42,9 @@ from assistant.config import Settings  # noqa: E402
 from assistant.schema import Answer  # noqa: E402
 from tests.llm_servers import MARKUP_REPLY, OllamaStub, scripted  # noqa: E402
 from tests.webapp import WebApp, llm_env, seed_store  # noqa: E402
+
+if TYPE_CHECKING:
+    import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "articles" / "dawn-2015-11-18-air-strikes-syria.txt"
@@ -463,3 +468,18 @@ def pytest_runtest_protocol(item, nextitem):
         patch.setattr(webapp, "_ingest", refuse)  # seed_store's `assistant ingest`
         patch.setattr(llm_servers.LlamaServer, "__init__", refuse)
         return (yield)
+
+
+@contextmanager
+def uploaded(client: httpx.Client, name: str, records: list[dict]) -> Iterator[dict[str, str]]:
+    """``records`` uploaded to a shared app as one JSONL file ``name``, all of them added; yields
+    the store's articles (url -> article id) and deletes the uploads again however the test ends,
+    since the app is the session's."""
+    news = "".join(json.dumps(r) + "\n" for r in records).encode()
+    upload = client.post("/api/articles", files=[("files", (name, news, "application/jsonl"))])
+    assert upload.status_code == 200 and len(upload.json()["added"]) == len(records), upload.text
+    try:
+        yield {a["url"]: a["article_id"] for a in client.get("/api/articles").json()}
+    finally:
+        for article_id in upload.json()["added"]:
+            client.delete(f"/api/articles/{article_id}")

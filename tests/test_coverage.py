@@ -27,7 +27,7 @@ from assistant.config import Settings
 from assistant.schema import Answer, Article, Citation
 from assistant.stories.coverage import compare, cover, fact, report
 from assistant.web.markdown import answer_markdown
-from tests.conftest import API_TOKEN, citation_problems
+from tests.conftest import API_TOKEN, citation_problems, uploaded
 
 # ----- pure logic (fast) --------------------------------------------------------------------------
 CITED = (
@@ -329,36 +329,31 @@ def test_http_api_openai_and_mcp(api_app):
     coverage from /api/ask, /v1 (as data and in the Sources text) and the MCP ask tool, then the
     uploads deleted again."""
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
-    news = "".join(json.dumps(r) + "\n" for r in [*FERRY, UNRELATED]).encode()
-    with httpx.Client(base_url=api_app.url, headers=headers, timeout=300) as client:
-        upload = client.post("/api/articles", files=[("files", ("ferry.jsonl", news, "application/jsonl"))])
-        assert upload.status_code == 200 and len(upload.json()["added"]) == 4, upload.text
-        try:
-            ids = {a["url"]: a["article_id"] for a in client.get("/api/articles").json()}
-            asked = client.post("/api/ask", json={"question": QUESTION})
-            assert asked.status_code == 200, asked.text
-            _check_covered(asked.json(), ids)
+    with (
+        httpx.Client(base_url=api_app.url, headers=headers, timeout=300) as client,
+        uploaded(client, "ferry.jsonl", [*FERRY, UNRELATED]) as ids,
+    ):
+        asked = client.post("/api/ask", json={"question": QUESTION})
+        assert asked.status_code == 200, asked.text
+        _check_covered(asked.json(), ids)
 
-            chat = client.post(
-                "/v1/chat/completions",
-                json={"model": "news-assistant", "messages": [{"role": "user", "content": QUESTION}]},
-            )
-            assert chat.status_code == 200, chat.text
-            message = chat.json()["choices"][0]["message"]
-            _check_covered({"answer": message["content"], "citations": message["citations"]}, ids)
-            assert "Sources:" in message["content"] and "  - also reported by " in message["content"]
+        chat = client.post(
+            "/v1/chat/completions",
+            json={"model": "news-assistant", "messages": [{"role": "user", "content": QUESTION}]},
+        )
+        assert chat.status_code == 200, chat.text
+        message = chat.json()["choices"][0]["message"]
+        _check_covered({"answer": message["content"], "citations": message["citations"]}, ids)
+        assert "Sources:" in message["content"] and "  - also reported by " in message["content"]
 
-            async def mcp() -> None:
-                async with (
-                    httpx2.AsyncClient(headers=headers, timeout=120) as http,
-                    Client(streamable_http_client(f"{api_app.url}/mcp", http_client=http)) as session,
-                ):
-                    result = await session.call_tool("ask", {"question": QUESTION})
-                    assert not result.is_error, result
-                    _check_covered(result.structured_content, ids)
-                    assert "also reported by" in result.content[0].text
+        async def mcp() -> None:
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=120) as http,
+                Client(streamable_http_client(f"{api_app.url}/mcp", http_client=http)) as session,
+            ):
+                result = await session.call_tool("ask", {"question": QUESTION})
+                assert not result.is_error, result
+                _check_covered(result.structured_content, ids)
+                assert "also reported by" in result.content[0].text
 
-            asyncio.run(mcp())
-        finally:
-            for article_id in upload.json()["added"]:
-                client.delete(f"/api/articles/{article_id}")
+        asyncio.run(mcp())

@@ -26,7 +26,7 @@ from assistant import Assistant, InputError, NotFoundError, cli
 from assistant.config import Settings
 from assistant.schema import Article, Timeline
 from assistant.stories.timeline import adds, terms, timeline
-from tests.conftest import API_TOKEN, defaults_env
+from tests.conftest import API_TOKEN, defaults_env, uploaded
 
 
 def article(n: int, text: str, published: str | None, title: str | None = None) -> Article:
@@ -278,43 +278,38 @@ def test_http_api_and_mcp_tool(api_app, tmp_path):
     """On the session's app (the seed store, a token): the fire's reports uploaded, the timeline
     over HTTP and through the official MCP client at /mcp, then the uploads deleted again."""
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
-    news = "".join(json.dumps(r) + "\n" for r in [*FIRE, UNRELATED]).encode()
-    with httpx.Client(base_url=api_app.url, headers=headers, timeout=300) as client:
-        upload = client.post("/api/articles", files=[("files", ("fire.jsonl", news, "application/jsonl"))])
-        assert upload.status_code == 200 and len(upload.json()["added"]) == 4, upload.text
-        try:
-            ids = {a["url"]: a["article_id"] for a in client.get("/api/articles").json()}
-            story = ids[FIRE[0]["url"]]
-            by_story = client.get("/api/timeline", params={"q": story})
-            assert by_story.status_code == 200, by_story.text
-            _check_fire(by_story.json(), ids, story)
-            by_question = client.get("/api/timeline", params={"q": QUESTION}).json()
-            assert by_question["question"] == QUESTION
-            _check_fire(by_question, ids, story)
+    with (
+        httpx.Client(base_url=api_app.url, headers=headers, timeout=300) as client,
+        uploaded(client, "fire.jsonl", [*FIRE, UNRELATED]) as ids,
+    ):
+        story = ids[FIRE[0]["url"]]
+        by_story = client.get("/api/timeline", params={"q": story})
+        assert by_story.status_code == 200, by_story.text
+        _check_fire(by_story.json(), ids, story)
+        by_question = client.get("/api/timeline", params={"q": QUESTION}).json()
+        assert by_question["question"] == QUESTION
+        _check_fire(by_question, ids, story)
 
-            unknown = client.get("/api/timeline", params={"q": "0123456789abcdef"})
-            assert unknown.status_code == 404 and "no story or article" in unknown.json()["error"]
-            empty = client.get("/api/timeline", params={"q": " "})
-            assert empty.status_code == 400 and "empty" in empty.json()["error"]
-            no_token = httpx.get(f"{api_app.url}/api/timeline", params={"q": story}, timeout=60)
-            assert no_token.status_code == 401
+        unknown = client.get("/api/timeline", params={"q": "0123456789abcdef"})
+        assert unknown.status_code == 404 and "no story or article" in unknown.json()["error"]
+        empty = client.get("/api/timeline", params={"q": " "})
+        assert empty.status_code == 400 and "empty" in empty.json()["error"]
+        no_token = httpx.get(f"{api_app.url}/api/timeline", params={"q": story}, timeout=60)
+        assert no_token.status_code == 401
 
-            async def mcp() -> None:
-                async with (
-                    httpx2.AsyncClient(headers=headers, timeout=120) as http,
-                    Client(streamable_http_client(f"{api_app.url}/mcp", http_client=http)) as session,
-                ):
-                    tools = {t.name: t for t in (await session.list_tools()).tools}
-                    assert tools["timeline"].output_schema and tools["timeline"].input_schema["required"] == [
-                        "story"
-                    ]
-                    result = await session.call_tool("timeline", {"story": QUESTION})
-                    assert not result.is_error, result
-                    _check_fire(result.structured_content, ids, story)
-                    refused = await session.call_tool("timeline", {"story": "0123456789abcdef"})
-                    assert refused.is_error and "no story or article" in refused.content[0].text
+        async def mcp() -> None:
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=120) as http,
+                Client(streamable_http_client(f"{api_app.url}/mcp", http_client=http)) as session,
+            ):
+                tools = {t.name: t for t in (await session.list_tools()).tools}
+                assert tools["timeline"].output_schema and tools["timeline"].input_schema["required"] == [
+                    "story"
+                ]
+                result = await session.call_tool("timeline", {"story": QUESTION})
+                assert not result.is_error, result
+                _check_fire(result.structured_content, ids, story)
+                refused = await session.call_tool("timeline", {"story": "0123456789abcdef"})
+                assert refused.is_error and "no story or article" in refused.content[0].text
 
-            asyncio.run(mcp())
-        finally:
-            for article_id in upload.json()["added"]:
-                client.delete(f"/api/articles/{article_id}")
+        asyncio.run(mcp())
