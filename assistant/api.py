@@ -7,6 +7,7 @@ needs neither, and importing them was most of its start time (bench/cold_ask.py)
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, cast
 
 from assistant.config import Settings
 from assistant.embed import load_embedder
-from assistant.errors import InputError, NotFoundError
+from assistant.errors import AssistantError, InputError, NotFoundError
 from assistant.llm.backends import make_llm
 from assistant.query.answer_cache import AnswerCache
 from assistant.query.answerer import Answerer, clean_question
@@ -28,6 +29,9 @@ from assistant.schema import Answer, Article, Citation, Filters, IngestReport, T
 from assistant.store.corpus import CorpusStore
 from assistant.store.integrity import Integrity
 from assistant.store.keyword import KeywordIndex, keyword_path
+from assistant.store.watches import Watch, WatchChange, WatchStore, change_id, now, watch_id
+
+log = logging.getLogger(__name__)
 
 # An article id (ingest/clean.py ``article_id``), and so a story id: 16 hex digits of a hash.
 _ID = re.compile(r"[0-9a-f]{16}")
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from llama_index.core.tools import FunctionTool
 
     from assistant.ingest.feeds import Scheduler, Sources
+    from assistant.ingest.notify import Notifier
     from assistant.ingest.pipeline import Indexer, Progress
     from assistant.llamaindex.chat_engine import NewsChatEngine
     from assistant.llamaindex.query_engine import NewsQueryEngine
@@ -76,6 +81,9 @@ class Assistant:
         self._lazy = threading.Lock()
         self._built_indexer: Indexer | None = None
         self._built_sources: Sources | None = None
+        self._built_watches: WatchStore | None = None
+        self._built_notifier: Notifier | None = None
+        self._rewatching = threading.Lock()  # one round of watches at a time
         # Questions of concurrent callers (the web app's request threads) share forward passes.
         self._answerer = Answerer(self.settings, shared_batcher(self._embedder), self._store, self._keyword)
         self._answers = AnswerCache(self.settings.answer_cache)
@@ -119,6 +127,26 @@ class Assistant:
             return self._built_sources
 
     @property
+    def _watching(self) -> WatchStore:
+        """The watched questions and their changes, opened on first use."""
+        with self._lazy:
+            if self._built_watches is None:
+                prefix, location = self.settings.collection_prefix, self._store.location
+                self._built_watches = WatchStore(self._store.client, prefix, location)
+            return self._built_watches
+
+    @property
+    def _notifier(self) -> Notifier:
+        """The webhook poster (ingest/notify.py), built on a watch's first webhook."""
+        watches = self._watching
+        with self._lazy:
+            if self._built_notifier is None:
+                from assistant.ingest.notify import Notifier
+
+                self._built_notifier = Notifier(self.settings, watches.delivered)
+            return self._built_notifier
+
+    @property
     def mode(self) -> str:
         """The answer mode: "llm" (generated, then checked against the articles) or "extractive"."""
         return "llm" if self._generator else "extractive"
@@ -138,12 +166,12 @@ class Assistant:
         files = [p for p in paths if not is_url(p)]
         report = self._indexer.ingest(files, progress) if files else IngestReport()
         self._sources.ingest(urls, report, progress)
-        return report
+        return self._rewatch(report)
 
     def feeds_add(self, url: str, sync: bool = True, progress: Progress | None = None) -> IngestReport:
         """Register an RSS/Atom feed and sync it now (``sync=False``: the next sync picks it up).
         InputError when the URL can't be fetched or is not a feed; nothing is registered then."""
-        return self._sources.add(url, sync, progress)
+        return self._rewatch(self._sources.add(url, sync, progress))
 
     def feeds_list(self) -> list[FeedState]:
         """Registered feeds with their last sync time, outcome, article count and errors."""
@@ -156,7 +184,7 @@ class Assistant:
     def sync(self, progress: Progress | None = None) -> IngestReport:
         """Sync every registered feed once: new entries added, changed ones replaced, unchanged
         ones skipped without fetching their pages. A feed another process is syncing is skipped."""
-        return self._sources.sync(progress=progress)
+        return self._rewatch(self._sources.sync(progress=progress))
 
     def sync_every(self, minutes: float) -> Scheduler:
         """Sync now and then every ``minutes`` in a daemon thread; ``.stop()`` ends it."""
@@ -166,7 +194,7 @@ class Assistant:
 
     def ingest_records(self, records: list[dict], origin: str = "records") -> IngestReport:
         """Add articles given as dicts with the fields of a .jsonl line (text, title, url, ...)."""
-        return self._indexer.ingest_records(records, origin)
+        return self._rewatch(self._indexer.ingest_records(records, origin))
 
     def ask(
         self,
@@ -365,6 +393,98 @@ class Assistant:
         if not self._store.existing([article_id]):
             raise InputError(f"no article with id {article_id!r}")
         self._store.delete([article_id])
+        self._rewatch(IngestReport(updated=[article_id]))
+
+    # ----- watched questions: stories/changes.py decides a change, store/watches.py keeps them
+    def watch_add(self, question: str, webhook: str | None = None) -> Watch:
+        """Watch ``question``: asked now (its first answer) and again after every write that
+        adds, updates or deletes articles (ingest, sync, delete). When its answer's facts change
+        (a new figure, name or date; an abstention turning into an answer), the change is
+        recorded with both answers and their citations (``watch_changes``) and, with
+        ``webhook``, posted there as JSON in the background (ingest/notify.py). A reworded
+        report of the same figure is no change. The same question again is the same watch (its
+        webhook replaced). InputError for an empty or oversized question, a webhook that is no
+        http(s) URL, or a watch beyond ``Settings.max_watches``."""
+        from assistant.ingest.notify import webhook_url
+
+        text = clean_question(question, self.settings.max_question_chars)
+        hook = webhook_url(webhook) if webhook else None
+        watches = self._watching
+        if watches.get(watch_id(text)) is None and watches.count() >= self.settings.max_watches:
+            raise InputError(
+                f"already {self.settings.max_watches} watches (ASSISTANT_MAX_WATCHES); remove one first"
+            )
+        watch = watches.add(text, hook)
+        with self._rewatching:
+            self._ask_again(watch)
+        return watches.get(watch.watch_id) or watch
+
+    def watches(self) -> list[Watch]:
+        """The watched questions, oldest first, each with its latest answer."""
+        return self._watching.list()
+
+    def watch_remove(self, watch: str) -> None:
+        """Stop watching (by ``Watch.watch_id``), forgetting its changes; NotFoundError when
+        there is no such watch."""
+        if not self._watching.remove(watch):
+            raise NotFoundError(f"no watch with id {watch!r}")
+
+    def watch_changes(self, watch: str | None = None, unseen: bool = False) -> list[WatchChange]:
+        """Recorded changes newest first: of every watch or of one (NotFoundError for an unknown
+        id), and only those not yet marked seen (``watch_seen``) with ``unseen``."""
+        if watch is not None and self._watching.get(watch) is None:
+            raise NotFoundError(f"no watch with id {watch!r}")
+        return self._watching.changes(watch, unseen)
+
+    def watch_unseen(self) -> int:
+        """How many changes are not yet seen (a badge's count)."""
+        return self._watching.unseen()
+
+    def watch_seen(self, changes: list[str] | None = None) -> int:
+        """Mark changes seen (None: all); returns how many were unseen."""
+        return self._watching.mark_seen(changes)
+
+    def _rewatch(self, report: IngestReport) -> IngestReport:
+        """After a write: every watch asked again when it added, updated or deleted articles
+        (the answer cache's key holds the revision, so each is answered afresh). A watch that
+        can't be asked is logged and left for the next write: the write itself succeeded."""
+        if not (report.added or report.updated) or not self._watching.count():
+            return report
+        with self._rewatching:
+            for watch in self._watching.list():
+                try:
+                    self._ask_again(watch)
+                except (AssistantError, ValueError) as exc:
+                    log.warning("watch %s not asked again: %s", watch.watch_id, exc)
+        return report
+
+    def _ask_again(self, watch: Watch) -> None:
+        """Ask ``watch``'s question; record a change of its facts (and post it to its webhook),
+        then keep the answer and what it adds to what its answers have said."""
+        from assistant.stories.changes import Facts, learnt, news
+
+        answer = self.ask(watch.question)
+        after = answer.to_dict()
+        known = Facts.from_json(watch.known)
+        what = news(not watch.answer["abstained"], known, answer) if watch.answer is not None else []
+        if what:
+            change = WatchChange(
+                change_id(watch.watch_id, watch.answer, after),
+                watch.watch_id,
+                watch.question,
+                now(),
+                what,
+                watch.answer,
+                after,
+                delivery="pending" if watch.webhook else None,
+            )
+            self._watching.record(change)
+            if watch.webhook:
+                self._notifier.send(watch.webhook, change.change_id, change.to_dict())
+        cited = self._store.get(list(dict.fromkeys(c.article_id for c in answer.citations)))
+        watch.answer, watch.checked = after, now()
+        watch.known = learnt(known, answer, [a.text for a in cited.values()]).to_json()
+        self._watching.save(watch)
 
     def count(self) -> int:
         """How many articles are loaded (one cheap store call)."""

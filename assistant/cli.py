@@ -1,5 +1,5 @@
 """The terminal surface:
-``assistant ingest|ask|chat|articles|timeline|delete|check|eval|feeds|sync|mcp``.
+``assistant ingest|ask|chat|articles|timeline|delete|check|eval|feeds|sync|watch|mcp``.
 
 Errors print one line on stderr and exit non-zero; a traceback only with ASSISTANT_DEBUG=1.
 """
@@ -79,6 +79,53 @@ def _feeds(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     return _report(_assistant(args).sync(), args.json)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """``watch add QUESTION [--webhook URL] | list | remove ID | changes [ID] [--unseen] | seen``."""
+    assistant = _assistant(args)
+    if args.action in {"add", "remove"} and not args.target:
+        raise ValueError(f"watch {args.action} needs a {'question' if args.action == 'add' else 'watch id'}")
+    if args.action == "add":
+        watch = assistant.watch_add(args.target, args.webhook)
+        shown: object = watch.to_dict()
+        lines = [f"watching {watch.watch_id}: {watch.question}", *_latest(watch.answer)]
+    elif args.action == "list":
+        watches = assistant.watches()
+        shown = [w.to_dict() for w in watches]
+        lines = [] if watches else ["no watches"]
+        for w in watches:
+            lines += [f"{w.watch_id}  last asked {w.checked or 'never'}  {w.question}", *_latest(w.answer)]
+            lines += [f"  webhook {w.to_dict()['webhook']}"] if w.webhook else []
+    elif args.action == "remove":
+        assistant.watch_remove(args.target)
+        shown, lines = {"removed": args.target}, [f"removed watch {args.target} and its changes"]
+    elif args.action == "changes":
+        changes = assistant.watch_changes(args.target, unseen=args.unseen)
+        shown = [c.to_dict() for c in changes]
+        lines = [] if changes else ["no changes"]
+        for c in changes:
+            new = ", ".join(f"{f.kind} “{f.text}”" if f.text else f.kind for f in c.what)
+            lines += [f"{c.at}  {c.watch_id}  {c.question}", f"  new: {new}"]
+            lines += [f"  before: {_first_line(c.before)}", f"  after:  {_first_line(c.after)}"]
+            lines += [f"  webhook: {c.delivery}"] if c.delivery else []
+    else:  # seen
+        count = assistant.watch_seen()
+        shown, lines = {"marked_seen": count}, [f"marked {count} change(s) seen"]
+    print(json.dumps(shown, indent=2, ensure_ascii=False) if args.json else "\n".join(lines))
+    return 0
+
+
+def _latest(answer: dict | None) -> list[str]:
+    return [f"  latest answer: {_first_line(answer)}"] if answer else []
+
+
+def _first_line(answer: dict | None) -> str:
+    """An answer (``Answer.to_dict``) in one line: its text, cut at 200 characters."""
+    if answer is None:
+        return "(none)"
+    text = " ".join(answer["answer"].split())
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _report(report: IngestReport, as_json: bool) -> int:
@@ -331,6 +378,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="sync every registered feed once")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_sync)
+
+    p = sub.add_parser(
+        "watch",
+        help="questions asked again after every ingest and sync, their answers' changes recorded: "
+        "add QUESTION [--webhook URL] | list | remove ID | changes [ID] [--unseen] | seen",
+    )
+    p.add_argument("action", choices=["add", "list", "remove", "changes", "seen"])
+    p.add_argument("target", nargs="?", help="the question (add) or a watch id (remove, changes)")
+    p.add_argument("--webhook", help="add: POST each change there as JSON (http/https)")
+    p.add_argument("--unseen", action="store_true", help="changes: only those not yet marked seen")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_watch)
 
     p = sub.add_parser("eval", help="measure answer quality on a QA file (JSON/JSONL or SQuAD v2)")
     p.add_argument("qa_file")

@@ -124,6 +124,9 @@ class Settings:
     # "1" allows them all (intranet feeds, tests), else a comma list of networks ("10.1.0.0/16").
     fetch_allow_private: tuple[str, ...] = ()
     sync_minutes: float = 30.0  # the web app syncs registered feeds this often; 0 turns it off
+    # Watched questions (Assistant.watch_add): each is asked again after every write that adds,
+    # updates or deletes articles, so this bounds what a write costs on top of its own work.
+    max_watches: int = 100
 
     @property
     def ui_credentials(self) -> tuple[str, str] | None:

@@ -212,6 +212,21 @@ class Timeline:
         return data
 
 
+@dataclass(frozen=True)
+class NewFact:
+    """What a watched question's new answer says that its earlier answers and their articles did
+    not (assistant/stories/changes.py): ``kind`` "figure" (a number with what it counts, a date),
+    "name" (a person, place or body), "answered" (an abstention turned into an answer) or
+    "unanswered" (the reverse); ``text`` the phrase as the new answer's quote writes it ("killing
+    27 people", "Kovar"; empty for the last two)."""
+
+    kind: str
+    text: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class IngestReport:
     """What one ``ingest`` call did. Ids for articles; ``failed`` holds ``(origin, reason)``."""

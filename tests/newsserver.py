@@ -1,6 +1,7 @@
 """A real news site on 127.0.0.1 for the feed tests and bench: RSS 2.0 and Atom feeds, article
 pages shaped like real ones (cookie banner, navigation, related links, footer around the body),
-ETag / Last-Modified with 304 answers, redirects, slow and missing paths, and a request counter."""
+ETag / Last-Modified with 304 answers, redirects, slow and missing paths, and a request counter;
+and a receiver of POSTs (a watch's webhook: ``posts``), answered as the path's resource says."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class Story:
     published: datetime
     updated: datetime | None = None
     guid: str | None = None  # default: "urn:story:<slug>"
+    site: str = SITE  # the outlet its page names (og:site_name, the title's suffix)
 
 
 class NewsServer:
@@ -50,11 +52,18 @@ class NewsServer:
         self.resources: dict[str, Resource] = {}
         self.hits: Counter[str] = Counter()  # path -> requests
         self.not_modified: Counter[str] = Counter()  # path -> 304 answers
+        self.posts: list[tuple[str, dict[str, str], bytes]] = []  # (path, headers, body) received
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server._serve(self)
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with server._lock:
+                    server.posts.append((self.path, dict(self.headers.items()), body))
                 server._serve(self)
 
             def log_message(self, *args) -> None:
@@ -151,8 +160,8 @@ def article_page(server: NewsServer, story: Story) -> str:
     body = "\n".join(f"<p>{escape(p)}</p>" for p in story.paragraphs)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{escape(story.title)} | {SITE}</title>
-<meta property="og:site_name" content="{SITE}">
+<title>{escape(story.title)} | {escape(story.site)}</title>
+<meta property="og:site_name" content="{escape(story.site)}">
 <meta property="og:title" content="{escape(story.title)}">
 <meta property="og:url" content="{url}">
 <meta property="article:published_time" content="{story.published.isoformat()}">

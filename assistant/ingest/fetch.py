@@ -1,4 +1,5 @@
-"""One HTTP client for every fetch of a feed or an article page: polite and safe by default.
+"""One HTTP client for every fetch of a feed or an article page, and every webhook a watch posts
+(ingest/notify.py): polite and safe by default.
 
 Polite: a User-Agent naming the assistant, a size limit counted while the body streams in
 (decompressed bytes, so a gzip bomb stops early too), at most ``fetch_per_host`` requests in flight
@@ -105,34 +106,36 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        with self._fetch():
+            for _ in range(MAX_REDIRECTS + 1):
+                with self._exchange("GET", url, headers) as response:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECTS and location:
+                        url = urljoin(url, location)
+                        continue
+                    if response.status_code == 304:
+                        return self._page(url, response, b"")
+                    if response.status_code >= 400:
+                        raise FetchError(_status(response))
+                    return self._page(url, response, self._read(response))
+            raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+    def post(self, url: str, body: bytes, content_type: str) -> int:
+        """POST ``body`` to ``url`` (a webhook) under the same guard and deadline as a GET; its
+        HTTP status. A redirect is a FetchError, not followed: the body would go to an address
+        the caller never named."""
+        with self._fetch(), self._exchange("POST", url, {"Content-Type": content_type}, body) as response:
+            if response.status_code >= 300:
+                raise FetchError(_status(response))
+            return response.status_code
+
+    @contextmanager
+    def _fetch(self) -> Iterator[None]:
+        """One fetch: its deadline (set by ``_exchange`` once a slot is had), httpx's failures
+        as FetchError lines."""
         token = _deadline.set(None)
         try:
-            for _ in range(MAX_REDIRECTS + 1):
-                target = _parse(url)
-                address = self._resolve(target)
-                name = target.raw_host.decode("ascii")  # IDNA-encoded: what DNS, Host and SNI carry
-                pinned = target.copy_with(host=str(address))
-                with self._slot(address):
-                    # The clock starts once a slot is had: waiting behind this host's other
-                    # fetches is not the server being slow.
-                    if _deadline.get() is None:
-                        _deadline.set(time.monotonic() + self._timeout)
-                    with self._client.stream(
-                        "GET",
-                        pinned,
-                        headers={**headers, "Host": target.netloc.decode("ascii")},
-                        extensions={"sni_hostname": name},
-                    ) as response:
-                        location = response.headers.get("location")
-                        if response.status_code in _REDIRECTS and location:
-                            url = urljoin(url, location)
-                            continue
-                        if response.status_code == 304:
-                            return self._page(url, response, b"")
-                        if response.status_code >= 400:
-                            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-                        return self._page(url, response, self._read(response))
-            raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+            yield
         except httpx.TimeoutException:
             raise FetchError(
                 f"timed out after {self._timeout:g} s (ASSISTANT_FETCH_TIMEOUT, for the whole request)"
@@ -141,6 +144,30 @@ class Fetcher:
             raise FetchError(_transport_problem(exc)) from None
         finally:
             _deadline.reset(token)
+
+    @contextmanager
+    def _exchange(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None = None
+    ) -> Iterator[httpx.Response]:
+        """One request of a fetch, to the checked address of ``url``'s host (pinned), in one of
+        the host's slots."""
+        target = _parse(url)
+        address = self._resolve(target)
+        name = target.raw_host.decode("ascii")  # IDNA-encoded: what DNS, Host and SNI carry
+        pinned = target.copy_with(host=str(address))
+        with self._slot(address):
+            # The clock starts once a slot is had: waiting behind this host's other fetches is
+            # not the server being slow.
+            if _deadline.get() is None:
+                _deadline.set(time.monotonic() + self._timeout)
+            with self._client.stream(
+                method,
+                pinned,
+                headers={**headers, "Host": target.netloc.decode("ascii")},
+                content=body,
+                extensions={"sni_hostname": name},
+            ) as response:
+                yield response
 
     def _resolve(self, target: httpx.URL) -> _Address:
         """The host's first address, after checking all of them: a name resolving to a public
@@ -276,6 +303,10 @@ def _parse(url: str) -> httpx.URL:
     if not parsed.host:
         raise FetchError("the URL names no host")
     return parsed
+
+
+def _status(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason_phrase}".strip()
 
 
 def _transport_problem(exc: httpx.HTTPError) -> str:

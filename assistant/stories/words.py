@@ -69,8 +69,18 @@ def title_words(title: str | None) -> frozenset[str]:
 def names(text: str) -> frozenset[str]:
     """The names a text mentions (stems of its capitalised words that open no sentence), such as
     the people, places and bodies of a lede."""
+    return frozenset(name_words(text))
+
+
+def name_words(text: str) -> dict[str, str]:
+    """The names of ``names``, each with the word that first writes it in ``text``: what a
+    watched question's change shows a reader ("Kovar", not its stem "kovar")."""
     found = [w for w in _NAME.findall(text) if w.lower().rstrip("'’s") not in _NOT_NAMES]
-    return frozenset(s for s in _stem(found) if len(s) > 1 and s not in _NOT_NAMES)
+    written: dict[str, str] = {}
+    for word, stem in zip(found, _stem(found), strict=True):  # _stem keeps every word: none is empty
+        if len(stem) > 1 and stem not in _NOT_NAMES:
+            written.setdefault(stem, word)
+    return written
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> tuple[float, int]:

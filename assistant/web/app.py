@@ -36,7 +36,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
-from assistant.web import articles, ask, docs, health, mcp, openai, reader, sources, timeline  # noqa: E402
+from assistant.web import (  # noqa: E402
+    articles,
+    ask,
+    docs,
+    health,
+    mcp,
+    openai,
+    reader,
+    sources,
+    timeline,
+    watches,
+)
 from assistant.web.chat_html import CSS, HEAD, PAGE_JS  # noqa: E402
 from assistant.web.guard import Guard, Served  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
@@ -57,7 +68,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     max_file_bytes = int(settings.max_file_mb * 1024 * 1024)
     # any other body (uploads, Gradio's calls): room for ten files at the size limit
     max_upload_body = max_file_bytes * 10 + 1024 * 1024
-    question_paths = {*ask.PATHS, openai.CHAT_PATH, mcp.PATH}  # ASSISTANT_MAX_BODY_KB applies
+    question_paths = {*ask.PATHS, openai.CHAT_PATH, mcp.PATH, watches.PATH}  # ASSISTANT_MAX_BODY_KB applies
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -140,7 +151,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
         allow_credentials="*" not in origins,
     )
 
-    for routes in (health, ask, articles, sources, timeline, openai):
+    for routes in (health, ask, articles, sources, timeline, watches, openai):
         app.include_router(routes.router(assistant))
     # the reader is a page: with a UI login it takes the chat's login (the mounted pages' sessions)
     login = reader.LoginCheck() if ui_auth else None
