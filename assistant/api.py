@@ -166,12 +166,12 @@ class Assistant:
         files = [p for p in paths if not is_url(p)]
         report = self._indexer.ingest(files, progress) if files else IngestReport()
         self._sources.ingest(urls, report, progress)
-        return self._rewatch(report)
+        return self._written(report)
 
     def feeds_add(self, url: str, sync: bool = True, progress: Progress | None = None) -> IngestReport:
         """Register an RSS/Atom feed and sync it now (``sync=False``: the next sync picks it up).
         InputError when the URL can't be fetched or is not a feed; nothing is registered then."""
-        return self._rewatch(self._sources.add(url, sync, progress))
+        return self._written(self._sources.add(url, sync, progress))
 
     def feeds_list(self) -> list[FeedState]:
         """Registered feeds with their last sync time, outcome, article count and errors."""
@@ -184,7 +184,7 @@ class Assistant:
     def sync(self, progress: Progress | None = None) -> IngestReport:
         """Sync every registered feed once: new entries added, changed ones replaced, unchanged
         ones skipped without fetching their pages. A feed another process is syncing is skipped."""
-        return self._rewatch(self._sources.sync(progress=progress))
+        return self._written(self._sources.sync(progress=progress))
 
     def sync_every(self, minutes: float) -> Scheduler:
         """Sync now and then every ``minutes`` in a daemon thread; ``.stop()`` ends it."""
@@ -194,7 +194,7 @@ class Assistant:
 
     def ingest_records(self, records: list[dict], origin: str = "records") -> IngestReport:
         """Add articles given as dicts with the fields of a .jsonl line (text, title, url, ...)."""
-        return self._rewatch(self._indexer.ingest_records(records, origin))
+        return self._written(self._indexer.ingest_records(records, origin))
 
     def ask(
         self,
@@ -393,7 +393,7 @@ class Assistant:
         if not self._store.existing([article_id]):
             raise InputError(f"no article with id {article_id!r}")
         self._store.delete([article_id])
-        self._rewatch(IngestReport(updated=[article_id]))
+        self._rewatch()
 
     # ----- watched questions: stories/changes.py decides a change, store/watches.py keeps them
     def watch_add(self, question: str, webhook: str | None = None) -> Watch:
@@ -444,19 +444,24 @@ class Assistant:
         """Mark changes seen (None: all); returns how many were unseen."""
         return self._watching.mark_seen(changes)
 
-    def _rewatch(self, report: IngestReport) -> IngestReport:
-        """After a write: every watch asked again when it added, updated or deleted articles
-        (the answer cache's key holds the revision, so each is answered afresh). A watch that
-        can't be asked is logged and left for the next write: the write itself succeeded."""
-        if not (report.added or report.updated) or not self._watching.count():
-            return report
+    def _written(self, report: IngestReport) -> IngestReport:
+        """``report`` of a write, once the watches are asked again if it added or updated articles."""
+        if report.added or report.updated:
+            self._rewatch()
+        return report
+
+    def _rewatch(self) -> None:
+        """After a write that changed articles: every watch asked again (the answer cache's key
+        holds the revision, so each is answered afresh). A watch that can't be asked is logged and
+        left for the next write: the write itself succeeded."""
+        if not self._watching.count():
+            return
         with self._rewatching:
             for watch in self._watching.list():
                 try:
                     self._ask_again(watch)
                 except (AssistantError, ValueError) as exc:
                     log.warning("watch %s not asked again: %s", watch.watch_id, exc)
-        return report
 
     def _ask_again(self, watch: Watch) -> None:
         """Ask ``watch``'s question; record a change of its facts (and post it to its webhook),

@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 
 import httpx
@@ -281,6 +282,23 @@ def test_a_watch_fires_once_on_the_new_figure_and_posts_it_to_its_webhook(tmp_pa
             assistant.watch_add(QUESTION, webhook="file:///etc/passwd")
         with pytest.raises(InputError):
             assistant.watch_add("   ")
+
+
+def test_watches_live_in_a_chroma_server(chroma_url, tmp_path):
+    """Server mode: a watch added and fired by one process's Assistant is another's (the
+    records are the server's), as across restarts."""
+    settings = Settings.from_env(env={}, chroma_url=chroma_url, collection_prefix=f"w{uuid.uuid4().hex[:10]}")
+    first = Assistant(store_dir=tmp_path, settings=settings)
+    watch = first.watch_add(QUESTION)
+    first.ingest_records(
+        [{"title": REPORT.title, "text": " ".join(REPORT.paragraphs), "source": REPORT.site}]
+    )
+    other = Assistant(store_dir=tmp_path, settings=settings)
+    assert [w.watch_id for w in other.watches()] == [watch.watch_id]
+    [change] = other.watch_changes(unseen=True)
+    assert change.what == [NewFact("answered")] and "23" in change.after["answer"]
+    other.watch_remove(watch.watch_id)
+    assert first.watches() == [] and first.watch_unseen() == 0
 
 
 def test_cli_watch_commands(tmp_path, cli_here, monkeypatch):
