@@ -29,8 +29,9 @@ from assistant.config import Settings
 from assistant.errors import InputError, NotFoundError
 from assistant.ingest.notify import Notifier, webhook_url
 from assistant.schema import Answer, Citation, NewFact
-from assistant.store.watches import redacted
+from assistant.store.watches import Watch, WatchChange, redacted
 from assistant.stories.changes import Facts, facts, learnt, news
+from assistant.web.watches_html import render_badge, render_changes, render_watches
 from tests.conftest import API_TOKEN, uploaded
 from tests.newsserver import NewsServer, Story
 
@@ -149,6 +150,46 @@ def test_webhook_posts_go_through_the_fetch_guard(caplog):
         )
         assert _post(allowed, site.url("/moved")) == "failed: HTTP 302 Found"  # a POST is not redirected
         assert [p for p, _, _ in site.posts] == ["/hook?token=s3cret", "/slow", "/moved"]
+
+
+def test_the_watches_tab_escapes_article_text_and_keeps_only_safe_links():
+    evil = '<script>alert(1)</script> "27" killed'
+    cited = {
+        "quote": evil,
+        "article_id": "a1",
+        "title": "<img src=x onerror=alert(2)>",
+        "source": "Wire",
+        "published": "2024-06-05",
+        "url": "javascript:alert(3)",
+        "start": 0,
+        "end": len(evil),
+    }
+    after = {
+        "answer": evil,
+        "abstained": False,
+        "citations": [cited, {**cited, "url": "https://x.example/a"}],
+    }
+    change = WatchChange(
+        "c1",
+        "w1",
+        "How many <b>died</b>?",
+        "2024-06-05T10:00:00.000+00:00",
+        [NewFact("figure", evil)],
+        None,
+        after,
+    )
+    shown = render_changes([change])
+    assert (
+        "<script" not in shown and "<img" not in shown and "<b>" not in shown and "javascript:" not in shown
+    )
+    assert (
+        "&lt;script&gt;" in shown and 'href="https://x.example/a"' in shown and "/articles/a1#q=0-" in shown
+    )
+    assert "na-unseen" in shown and "no answer yet" in shown
+    watch = Watch("w1", "<i>Q</i>?", webhook="https://hooks.example.com/s3cret", answer=after)
+    listed = render_watches([watch])
+    assert "<i>" not in listed and "s3cret" not in listed and "https://hooks.example.com/…" in listed
+    assert ">3<" in render_badge(3) and "na-badge-none" in render_badge(0)
 
 
 # ----- the real parts: a feed over three syncs ----------------------------------------------------
