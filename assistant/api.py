@@ -402,8 +402,8 @@ class Assistant:
         (a new figure, name or date; an abstention turning into an answer), the change is
         recorded with both answers and their citations (``watch_changes``) and, with
         ``webhook``, posted there as JSON in the background (ingest/notify.py). A reworded
-        report of the same figure is no change. The same question again is the same watch (its
-        webhook replaced). InputError for an empty or oversized question, a webhook that is no
+        report of the same figure is no change. The same question again is the same watch (a
+        webhook given replaces its own). InputError for an empty or oversized question, a webhook that is no
         http(s) URL, or a watch beyond ``Settings.max_watches``."""
         from assistant.ingest.notify import webhook_url
 
