@@ -21,7 +21,10 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.web.ui import SAMPLE_EXAMPLES, WIDGET_EXAMPLES
-from tests.conftest import API_TOKEN, CHROMIUM, LOGIN, SAMPLE
+from tests.conftest import API_TOKEN, CHROMIUM, LOGIN, SAMPLE, uploaded
+from tests.test_coverage import FERRY
+from tests.test_coverage import QUESTION as FERRY_QUESTION
+from tests.test_coverage import UNRELATED as FERRY_UNRELATED
 from tests.webapp import ROOT, UI_WAIT_MS, WebApp, free_port, submit
 
 pytestmark = pytest.mark.browser
@@ -530,3 +533,82 @@ def test_login_then_chat_and_upload(login_app, page, tmp_path):
     finally:  # leave the shared app's store as it was (test_security reads its one article)
         for article_id in article_ids() - before:
             httpx.delete(f"{login_app.url}/api/articles/{article_id}", headers=bearer, timeout=60)
+
+
+CLICK_TIMELINE_JS = "(s) => { window.naTimelineStory = s; document.querySelector('#timeline-show').click(); }"
+
+
+def _timeline_titles(message) -> list[str]:
+    return message.locator(".na-step .na-step-title").all_inner_texts()
+
+
+def test_a_card_shows_who_else_reported_its_story_and_its_timeline(login_app, page):
+    """Behind the token and the UI login (the session's login_app): a story three outlets
+    reported, uploaded; the answer's card lists the other two ("also reported by": headline,
+    source, date, the sentence stating the fact, the figure where it differs), and its Timeline
+    link adds the story's reports to the chat, oldest first. A link naming no story (the hidden
+    box is the visitor's) says so in the chat, with no traceback and nothing run."""
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+    with (
+        httpx.Client(base_url=login_app.url, headers=bearer, timeout=300) as client,
+        uploaded(client, "ferry.jsonl", [*FERRY, FERRY_UNRELATED]),
+    ):
+        page.goto(login_app.url)
+        page.get_by_label("username").wait_for(timeout=UI_WAIT_MS)
+        page.get_by_label("username").fill(LOGIN[0])
+        page.get_by_label("password").fill(LOGIN[1])
+        page.get_by_role("button", name="Login").click()
+        answer = ask(page, FERRY_QUESTION)
+        assert "Reports differ" in answer.locator(".na-text").inner_text()
+        card = answer.locator(".na-source").first
+        cited = next(r for r in FERRY if r["title"] == card.locator(".na-title").inner_text())
+        also = card.locator(".na-also")
+        expect(also).to_contain_text("Also reported by")
+        others = sorted((r for r in FERRY if r is not cited), key=lambda r: (r["published"], r["title"]))
+        assert also.locator("li").count() == len(others)
+        for report, item in zip(others, also.locator("li").all(), strict=True):  # oldest first
+            assert item.locator(".na-report-title").inner_text() == report["title"]
+            assert report["source"] in item.inner_text() and "Jun 2024" in item.inner_text()
+        # the report with the other toll shows its figure and date, beside the card's own
+        assert "Differs:" in also.inner_text() and "27" in also.inner_text() + answer.inner_text()
+        assert also.locator(".na-report-title").first.evaluate(CONTRAST_JS) >= 4.5
+        assert also.locator("a.na-timeline").evaluate(CONTRAST_JS) >= 4.5
+
+        also.locator("a.na-timeline").click()
+        timeline = page.locator("#chat .na-timeline-msg").last
+        timeline.wait_for(timeout=UI_WAIT_MS)
+        in_order = sorted(FERRY, key=lambda r: (r["published"], r["title"]))  # a day's by headline
+        assert _timeline_titles(timeline) == [r["title"] for r in in_order]
+        kinds = timeline.locator(".na-kind").all_text_contents()  # as written, not as styled
+        assert kinds[0] == "First report" and set(kinds[1:]) <= {
+            "What it adds",
+            "Adds nothing new; its opening",
+        }
+        assert FERRY_UNRELATED["title"] not in timeline.inner_text()
+        assert page.locator("#chat .na-q").last.inner_text() == f"Timeline of “{in_order[0]['title']}”"
+
+        errors = page.locator("#chat .na-error")
+        for story in ("0123456789abcdef", "<img src=x onerror=window.__xss=1>"):
+            page.evaluate(CLICK_TIMELINE_JS, story)  # as a Timeline link does, with this id
+            expect(errors.last).to_contain_text("No story with id", timeout=UI_WAIT_MS)
+        expect(errors).to_have_count(2)
+        assert page.evaluate("window.__xss") is None and not page.errors and not page.dialogs
+
+
+def test_a_question_how_a_story_developed_shows_its_timeline(server, page):
+    """A question that asks how a story developed gets the story's timeline in the chat, naming
+    the article it was found from; a question of fact about it still gets an answer."""
+    with (
+        httpx.Client(base_url=server.url, timeout=300) as client,
+        uploaded(client, "ferry.jsonl", [*FERRY, FERRY_UNRELATED]),
+    ):
+        page.goto(server.url)
+        page.locator("#question textarea").fill("How did the Mira Star ferry story on Lake Orvan develop?")
+        page.locator("#ask").click()
+        timeline = page.locator("#chat .na-timeline-msg").first
+        timeline.wait_for(timeout=UI_WAIT_MS)
+        in_order = sorted(FERRY, key=lambda r: (r["published"], r["title"]))
+        assert _timeline_titles(timeline) == [r["title"] for r in in_order]
+        assert "the article that best matches the question" in timeline.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert not page.errors

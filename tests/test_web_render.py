@@ -6,10 +6,21 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 from assistant.query.answerer import CLOSEST
-from assistant.schema import Answer, Article, Citation
-from assistant.web.chat_html import render_answer
+from assistant.query.question import asks_timeline
+from assistant.schema import (
+    Answer,
+    Article,
+    Citation,
+    Coverage,
+    FigureDifference,
+    Report,
+    Timeline,
+    TimelineEntry,
+)
+from assistant.web.chat_html import render_answer, render_timeline
 from assistant.web.followups import candidates, follow_ups, names
 from assistant.web.markdown import answer_markdown, answer_plain
 from assistant.web.present import answer_body, reader_href
@@ -175,3 +186,121 @@ def test_a_note_repeated_for_many_feed_entries_is_said_once_with_its_count():
         "https://f.example/x: undated",
         "feed title missing",
     ]
+
+
+# ----- a story's other reports on the card, and its timeline -----------------------------------
+STORY = "0123456789abcdef"
+AGREES = "The ferry carried 212 passengers, the port said."
+HIGHER = "It carried 230 <b>passengers</b>, the coastguard said."
+
+
+def covered() -> Answer:
+    """An answer citing the ferry, whose story two other outlets reported: one states the cited
+    fact with the same figure, one with another (its sentence, and its headline, hold markup);
+    the note "Reports differ" has cited the second as [2]."""
+    quote = cite("It carried 212 passengers.")
+    same = Report("b2", "Ferry sails on time", "Herald", "2024-03-04", "https://herald.example/f",
+                  AGREES, 0, len(AGREES))  # fmt: skip
+    other = Report("c3", "<img src=x onerror=alert(1)> Ferry full", "Wire", "2024-03-05",
+                   "javascript:alert(1)", HIGHER, 10, 10 + len(HIGHER),
+                   [FigureDifference("carried 212 passengers", "carried 230 <b>passengers")])  # fmt: skip
+    first = replace(quote, coverage=Coverage(STORY, [same, other]))
+    second = Citation(HIGHER, "c3", other.title, "Wire", "2024-03-05", None, 10, 10 + len(HIGHER), 0.9)
+    text = f"{quote.quote} [1] Reports differ: “carried 212 passengers” (Gazette, 2024-03-04) [1]; "
+    text += "“carried 230 <b>passengers” (Wire, 2024-03-05) [2]."
+    return Answer(text=text, abstained=False, citations=[first, second], confidence=0.8)
+
+
+def test_a_card_lists_its_storys_other_reports_with_their_figures_and_dates():
+    fragment = render_answer(covered(), {"a1": ARTICLE})
+    card = fragment[: fragment.index('class="na-source" data-article="c3"')]
+    also = visible(card[card.index('class="na-also"') :])
+    assert "Also reported by" in also and also.index("Ferry sails on time") < also.index("Ferry full")
+    assert f"“{AGREES}”" in " ".join(also.split())  # the other report's sentence stating the fact
+    assert "Herald · 4 Mar 2024 · herald.example ↗" in " ".join(also.split())
+    # the report the answer cites is named by its number, not quoted again; its figure and date shown
+    assert "Cited as [2]" in " ".join(also.split()) and also.count("230") == 1
+    assert "Differs: carried 230 <b>passengers (5 Mar 2024) against “carried 212 passengers” [1]" in " ".join(
+        also.split()
+    )
+    # each report's headline opens the reader at its sentence; the Timeline link names the story
+    assert f'href="{html.escape(reader_href("b2", [(0, len(AGREES))]))}"' in card
+    assert f'class="na-timeline" href="#timeline={STORY}"' in card
+    # article text is untrusted: escaped, and no link but http(s)
+    assert "<img" not in fragment and "<b>" not in fragment and "javascript:" not in fragment
+    assert fragment.count('class="na-also"') == 1  # the cited report's own card has no coverage
+
+
+def test_a_report_not_cited_shows_its_sentence_with_the_other_figure_marked():
+    answer = covered()
+    alone = replace(answer, text=answer.text.split(" Reports differ")[0], citations=answer.citations[:1])
+    also = render_answer(alone, {"a1": ARTICLE}).split('class="na-also"')[1]
+    marked = '<mark class="na-figure">carried 230 &lt;b&gt;passengers</mark>&lt;/b&gt;, the coastguard'
+    assert f"“It {marked} said.”" in also  # the space before the marked phrase kept
+
+
+def test_a_card_without_coverage_has_no_reports_or_timeline_link():
+    fragment = render_answer(Answer("x [1]", False, [cite("It carried 212 passengers.")]), {"a1": ARTICLE})
+    assert "na-also" not in fragment and "na-timeline" not in fragment
+
+
+def entry(
+    n: int, quote: str, kind: str, new: list[str] | None = None, title: str | None = None
+) -> TimelineEntry:
+    return TimelineEntry(f"a{n}", title or f"Report {n}", f"Outlet {n}", f"2024-03-0{n}",
+                         f"https://example.org/{n}", quote, 5, 5 + len(quote), kind, new or [])  # fmt: skip
+
+
+def test_a_timeline_shows_the_reports_in_order_with_what_each_adds():
+    found = Timeline(
+        STORY,
+        [
+            entry(1, "The ferry left Harbour Town with 212 passengers on Monday.", "lede"),
+            entry(
+                2,
+                "Divers found the <script>wreck</script> near Kellan on Tuesday.",
+                "adds",
+                ["Divers", "<script>wreck</script>", "Kellan"],
+            ),
+            entry(3, "The ferry left Harbour Town with 212 passengers.", "lede", title="<i>Third</i>"),
+        ],
+    )
+    fragment = render_timeline(found, "http://host:7860")
+    shown = " ".join(visible(fragment).split())
+    assert "How the story developed: 3 reports, 1 Mar 2024 to 3 Mar 2024, oldest first." in shown
+    assert shown.index("Report 1") < shown.index("Report 2") < shown.index("<i>Third</i>")
+    assert "First report" in shown and "What it adds" in shown and "Adds nothing new" in shown
+    assert "<mark>Divers</mark>" in fragment and "<mark>Kellan</mark>" in fragment
+    assert "<script>" not in fragment and "<i>" not in fragment
+    second = found.entries[1]  # its headline opens the reader at its sentence
+    assert (
+        f'href="{html.escape(reader_href("a2", [(second.start, second.end)], "http://host:7860"))}"'
+        in fragment
+    )
+    assert "Outlet 2 · 2 Mar 2024 · example.org ↗" in shown
+    assert "na-matched" not in fragment  # asked by id: no passage to name
+
+    matched = Citation("q", "a1", "Report 1", "Outlet 1", "2024-03-01", None, 0, 1, 0.5)
+    asked = render_timeline(replace(found, question="How did it develop?", matched=matched))
+    assert "The story of “Report 1”, the article that best matches the question." in visible(asked)
+
+
+def test_questions_that_ask_how_a_story_developed_are_told_apart_from_questions_of_fact():
+    for question in (
+        "How did the Mecca crane story develop?",
+        "How has the strike unfolded since Monday?",
+        "how did events play out in Paris?",
+        "What is the timeline of the Paris attacks?",
+        "Show me the timeline of the ferry disaster",
+        "The ferry sank on Monday. How did the story evolve?",
+    ):
+        assert asks_timeline(question), question
+    for question in (
+        "How many people were killed in the Mecca crane collapse?",
+        "How did the crane fall?",
+        "How did the researchers develop the vaccine?",
+        "What is the timeline for the bridge's reopening?",
+        "Who developed the app?",
+        "How did the story develop? How many died?",  # the asking sentence is the last
+    ):
+        assert not asks_timeline(question), question

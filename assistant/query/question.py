@@ -67,6 +67,17 @@ _WHICH_STOP = frozenset(
     "is was are were did does do has have had will would can could should may might must of in on "
     "at for to from by with that who whose which the a an".split()
 )
+# Questions that ask how a story developed rather than for a fact of it: "How did the Mecca crane
+# story develop?", "How has the strike unfolded?", "the timeline of the Paris attacks". Surfaces
+# answer them with the story's timeline (Assistant.timeline). A timeline "for" something is left to
+# the answer ("What is the timeline for the bridge's reopening?" asks for a date).
+_DEVELOPED = re.compile(
+    r"\bhow\s+(?:did|has|have|had|is|are|was|were)\b(?!\s+(?:many|much)\b)[^?.!]{1,150}?"
+    r"\b(?:develop(?:ed|ing)?|unfold(?:ed|ing)?|evolv(?:e|ed|ing)|progress(?:ed|ing)?|play(?:ed|ing)?\s+out)\b"
+    r"(?!\s+(?:the|a|an|its|their|his|her|this|that|these|those|new)\b)"  # "develop the vaccine": a fact
+    r"|\b(?:time\s?line|chronology)\s+of\b|^\W*(?:show|give|see)\b[^?.!]{0,40}\btime\s?line\b",
+    re.I,
+)
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"“‘'])")
 _AGGREGATE_WORDS = re.compile(r"\b(together|combined|in total|altogether|total|in all|both)\b", re.I)
 
@@ -146,3 +157,9 @@ def _which_words(text: str) -> tuple[str, ...]:
             break
         words.append(word)
     return tuple(words)
+
+
+def asks_timeline(text: str) -> bool:
+    """Whether the asking sentence of ``text`` asks how a story developed (its timeline), not for
+    a fact of it: "How did the Mecca crane story develop?", "Timeline of the Paris attacks"."""
+    return bool(_DEVELOPED.search(asking_clause(text)))

@@ -21,6 +21,7 @@ import gradio as gr
 from assistant.api import Assistant
 from assistant.errors import AssistantError, InputError
 from assistant.ingest.read import SUPPORTED_SUFFIXES
+from assistant.query.question import asks_timeline
 from assistant.schema import Answer, Article, Filters, IngestReport
 from assistant.web.chat_html import (
     render_answer,
@@ -30,6 +31,7 @@ from assistant.web.chat_html import (
     render_note,
     render_pending,
     render_question,
+    render_timeline,
 )
 from assistant.web.followups import follow_ups
 from assistant.web.guard import hostname
@@ -275,16 +277,21 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
         answer = None
         try:
             chosen = None if compact else parse_filters(source, date_from, date_to)
-            draft = ""
-            for item in assistant.stream(text, filters=chosen, history=history):
-                if isinstance(item, str):  # LLM mode: the draft grows as tokens arrive
-                    draft += item
-                    shown = [*messages, {"role": "assistant", "content": render_draft(draft)}]
-                    yield "", shown, history, None, gr.skip(), *hidden
-                else:
-                    answer = item
-                    reply = answer_html(assistant, item, link_base(request), chosen)
-                    history = [*history, item.question]
+            if asks_timeline(text):  # how a story developed: its timeline, not an answer
+                asked = assistant.standalone(text, history)
+                reply = render_timeline(assistant.timeline(asked), link_base(request))
+                history = [*history, asked]
+            else:
+                draft = ""
+                for item in assistant.stream(text, filters=chosen, history=history):
+                    if isinstance(item, str):  # LLM mode: the draft grows as tokens arrive
+                        draft += item
+                        shown = [*messages, {"role": "assistant", "content": render_draft(draft)}]
+                        yield "", shown, history, None, gr.skip(), *hidden
+                    else:
+                        answer = item
+                        reply = answer_html(assistant, item, link_base(request), chosen)
+                        history = [*history, item.question]
         except AssistantError as exc:
             reply = render_error(_sentence(str(exc)))
         except Exception:
@@ -339,6 +346,17 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
             unfiltered, last, [*filters, question], api_name=False, show_progress="hidden"
         )
         asked(cleared.then(respond, inputs, outputs, api_name=False))
+    # a card's "Timeline" link (chat_html.PAGE_JS): the story's id through a hidden box and button
+    story = gr.Textbox(visible="hidden", elem_id="timeline-story")
+    show = gr.Button(visible="hidden", elem_id="timeline-show")
+    show.click(
+        TimelineLink(assistant).show,
+        [story, chatbot, standalone],
+        [chatbot, saved],
+        js=TIMELINE_JS,
+        api_name=False,
+        show_progress="hidden",
+    )
     clear.click(
         lambda: ([], [], "", None, {}, *hidden),
         None,
@@ -346,6 +364,48 @@ def _chat_section(assistant: Assistant, page: gr.Blocks, *, compact: bool) -> gr
         api_name="clear",
     )
     return None if compact else source
+
+
+# Run in the browser before TimelineLink.show: the story id the clicked link carries (PAGE_JS
+# leaves it on window) in place of the hidden box's value, which the click would race.
+TIMELINE_JS = "(story, messages, history) => [window.naTimelineStory || story, messages, history]"
+
+
+@dataclass(frozen=True)
+class TimelineLink:
+    """The handler behind a citation card's "Timeline" link: a method, so Gradio passes it the
+    request (whose page decides the reader's links) as it does to a function."""
+
+    assistant: Assistant
+
+    def show(
+        self,
+        story: str | None,
+        messages: list | None,
+        history: list[str] | None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ) -> tuple[list, dict]:
+        """The chat with the timeline of ``story`` (a story id) added, as a request and its reply,
+        and the chat as the browser keeps it. Any other value (the box is the visitor's to fill)
+        gets a line saying so, never a traceback: an unknown id, a deleted story, a question."""
+        messages, history = list(messages or []), list(history or [])
+        asked, reply = "Timeline", ""
+        try:
+            self.assistant.story(story or "")  # a story id, else InputError: no question is searched
+            found = self.assistant.timeline(story or "")
+            first = found.entries[0]
+            asked = f"Timeline of “{article_label(first.title, first.source, first.published)}”"
+            reply = render_timeline(found, link_base(request))
+        except AssistantError as exc:
+            reply = render_error(_sentence(f"{exc}; it may have been deleted"))
+        except Exception:
+            log.exception("the timeline of %r failed", story)
+            reply = render_error(GENERIC_ERROR)
+        messages += [
+            {"role": "user", "content": render_question(asked)},
+            {"role": "assistant", "content": reply},
+        ]
+        return messages, _saved(messages, history)
 
 
 # At most this many messages are kept in the browser's storage (the latest).
