@@ -413,3 +413,51 @@ def test_http_watches_behind_the_token(api_app):
             finally:  # before the uploads are deleted: the app is the session's
                 assert client.delete(f"/api/watches/{watch['watch_id']}").status_code == 200
         assert client.get("/api/watches").json() == {"watches": [], "unseen": 0}
+
+
+UI_WAIT_MS = 120_000  # a busy machine renders late
+
+
+def test_web_ui_badge_and_changes(login_app, page):
+    """The chat page on the session's app with a UI login: a watch added over the API, the
+    ferry's first report (its headline holding markup) uploaded, then in Chromium the header's
+    badge counts the change, the Watches tab lists it with the new answer (the markup shown as
+    text), a watch is added from the tab and "Mark all seen" empties the badge."""
+    from tests.conftest import LOGIN
+
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+    with httpx.Client(base_url=login_app.url, headers=bearer, timeout=300) as client:
+        watch = client.post("/api/watches", json={"question": QUESTION}).json()
+        record = {"title": "Ferry <b>capsizes</b> on Lake Orvan", "text": " ".join(REPORT.paragraphs)}
+        try:
+            with uploaded(client, "ferry-ui.jsonl", [{**record, "url": "https://courier.example.org/ui"}]):
+                page.goto(login_app.url)
+                page.get_by_label("username").wait_for(timeout=UI_WAIT_MS)
+                page.get_by_label("username").fill(LOGIN[0])
+                page.get_by_label("password").fill(LOGIN[1])
+                page.get_by_role("button", name="Login").click()
+                badge = page.locator("#watch-badge .na-badge")
+                badge.wait_for(timeout=UI_WAIT_MS)
+                assert badge.inner_text() == "1"
+                page.get_by_role("tab", name="Watches").click()
+                change = page.locator("#watch-changes .na-change.na-unseen")
+                change.wait_for(timeout=UI_WAIT_MS)
+                assert QUESTION in change.inner_text() and "answered" in change.inner_text()
+                assert "Ferry <b>capsizes</b>" in change.inner_text()  # the markup as text
+                assert page.locator("#watch-changes b").count() == 0
+
+                page.locator("#watch-question textarea, #watch-question input").first.fill(
+                    "Who runs the Brellin police?"
+                )
+                page.locator("#watch-add").click()
+                page.locator("#watches").get_by_text("Who runs the Brellin police?").wait_for(
+                    timeout=UI_WAIT_MS
+                )
+                page.locator("#watch-seen").click()
+                page.locator("#watch-badge .na-badge-none").wait_for(timeout=UI_WAIT_MS)
+                assert page.locator("#watch-changes .na-unseen").count() == 0
+                assert not page.errors
+        finally:  # before the uploads are deleted: the app is the session's
+            for w in client.get("/api/watches").json()["watches"]:
+                client.delete(f"/api/watches/{w['watch_id']}")
+    assert watch["question"] == QUESTION

@@ -51,6 +51,7 @@ from assistant.web import (  # noqa: E402
 from assistant.web.chat_html import CSS, HEAD, PAGE_JS  # noqa: E402
 from assistant.web.guard import Guard, Served  # noqa: E402
 from assistant.web.ui import HEADER_CSS, build_main, build_widget  # noqa: E402
+from assistant.web.watches_html import WATCH_CSS  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
                 body_text_color_subdued="*neutral_600",
                 body_text_color_subdued_dark="*neutral_400",
             ),
-            css=CSS + HEADER_CSS,
+            css=CSS + HEADER_CSS + WATCH_CSS,
             js=PAGE_JS,
             head=HEAD,
         )

@@ -1,8 +1,10 @@
-"""The Gradio pages: the full web chat (chat, filters, examples, an Articles tab) and /widget.
+"""The Gradio pages: the full web chat (chat, filters, examples, an Articles tab, a Watches tab
+with its badge in the header) and /widget.
 
 Every handler goes through the one ``Assistant`` of the process. Messages in the chat are HTML built
-by ``assistant.web.chat_html``, the Articles tab's by ``library_html`` (article text escaped there);
-errors show as a friendly line in the chat.
+by ``assistant.web.chat_html``, the Articles tab's by ``library_html``, the Watches tab's
+(web/watches_tab.py) by ``watches_html`` (article text escaped there); errors show as a friendly
+line in the chat.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from assistant.web.library_html import DETECTED_SHOWN, render_articles, render_f
 from assistant.web.present import article_label
 from assistant.web.sources import urls_only
 from assistant.web.uploads import FileResult, check_suffix, ingest_files, sanitize_filename, uploaded_path
+from assistant.web.watches_tab import watches_tab
 
 log = logging.getLogger(__name__)
 # Shown until the answer (or, in LLM mode, the model's first words) arrives.
@@ -725,7 +728,8 @@ def _article_choices(assistant: Assistant, articles: list[Article] | None = None
 
 
 def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
-    """The full web chat: a Chat tab (with filters and examples) and an Articles tab."""
+    """The full web chat: a Chat tab (with filters and examples), an Articles tab and a Watches
+    tab, whose count of unseen changes is the header's badge."""
     with gr.Blocks(title="News Assistant", analytics_enabled=False) as demo:
         gr.HTML(
             "<div class='na-header'><h1>News Assistant</h1>"
@@ -733,13 +737,17 @@ def build_main(assistant: Assistant, max_file_mb: float = 20.0) -> gr.Blocks:
             "sentence or two quoted from them, with its source, or a plain “not covered”. Start with an "
             "example in the chat, or add your own articles.</p></div>"
         )
+        badge = gr.HTML(elem_id="watch-badge", padding=False)  # unseen changes of watched questions
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
                 source = _chat_section(assistant, demo, compact=False)
             with gr.Tab("Articles", id="articles-tab", elem_id="articles-tab"):
                 tab = _articles_tab(assistant, max_file_mb, source)
+            with gr.Tab("Watches", id="watches-tab", elem_id="watches-tab"):
+                watching = watches_tab(assistant, badge)
         # what is loaded may have changed since the page was built (other users, the API)
         demo.load(tab.page_state, None, tab.outputs(), api_name=False, show_progress="hidden")
+        demo.load(watching.page_state, None, watching.outputs(), api_name=False, show_progress="hidden")
     demo.queue(default_concurrency_limit=8)
     return demo
 

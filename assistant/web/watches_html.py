@@ -23,6 +23,8 @@ WATCH_CSS = """
 .na-change p { margin: .25rem 0; }
 .na-new { font-weight: 600; }
 """
+# A change without a phrase (NewFact.kind), in words.
+_SAID = {"answered": "answered now (there was no answer before)", "unanswered": "no longer answered"}
 SHOWN_CHANGES = 50  # the newest; the rest stay in the store (GET /api/watches/changes)
 
 
@@ -30,7 +32,8 @@ def render_badge(unseen: int) -> str:
     """The count of unseen changes, for the page's header (the Watches tab lists them)."""
     words = f"{unseen} new change{'s' if unseen != 1 else ''} to watched questions"
     css = "na-badge" if unseen else "na-badge na-badge-none"
-    return f'<span class="{css}" title="{text(words)}" aria-label="{text(words)}">{int(unseen)}</span>'
+    pill = f'<span class="{css}" title="{text(words)}" aria-label="{text(words)}">{int(unseen)}</span>'
+    return f'<p class="na-watch-line">Changes to watched questions (Watches tab): {pill}</p>'
 
 
 def render_watches(watches: Iterable[Watch]) -> str:
@@ -55,7 +58,7 @@ def render_changes(changes: Iterable[WatchChange]) -> str:
     after, each with its sources (a link to the reader at the quote)."""
     items = []
     for c in list(changes)[:SHOWN_CHANGES]:
-        new = "; ".join(f"new {f.kind} “{f.text}”" if f.text else f.kind for f in c.what)
+        new = "; ".join(f"new {f.kind} “{f.text}”" if f.text else _SAID[f.kind] for f in c.what)
         delivery = f'<p class="na-byline">Webhook: {text(c.delivery)}</p>' if c.delivery else ""
         unseen = " na-unseen" if not c.seen else ""
         items.append(
