@@ -94,6 +94,94 @@ def test_gradio_routes_need_the_token(token_app, method, path, body):
     assert article_count(token_app) == before
 
 
+# ------------------------------------- 1. every endpoint and route, found in the app itself
+
+
+def gradio_endpoints(app: WebApp) -> list[tuple[str, dict]]:
+    """Every event handler of both Blocks (/ and /widget/) as the running app's config lists them
+    (read with the token): a button's, a box's, a timer's or ``gr.api``'s, named or not
+    (``api_name=False`` is listed as "false", "false_1"... and private), as (prefix, dependency).
+    A handler added later is found here without being listed by hand."""
+    found = []
+    for prefix in ("", "/widget"):
+        config = httpx.get(f"{app.url}{prefix}/config", headers=BEARER, timeout=60).json()
+        found += [(prefix, d) for d in config["dependencies"] if d["backend_fn"]]
+    return found
+
+
+def endpoint_probes(prefix: str, dependency: dict) -> list[tuple[str, dict]]:
+    """How a client triggers ``dependency``: the queue as the page does (by its index, with its
+    trigger) and the two-step call by its name, each with one empty input per input."""
+    data = [None] * len(dependency["inputs"])
+    trigger = dependency["targets"][0][0] if dependency["targets"] else None
+    join = {"data": data, "fn_index": dependency["id"], "trigger_id": trigger, "session_hash": "probe"}
+    return [
+        (f"{prefix}/gradio_api/queue/join", join),
+        (f"{prefix}/gradio_api/call/{dependency['api_name']}", {"data": data}),
+    ]
+
+
+def test_discovery_finds_every_kind_of_gradio_endpoint(token_app):
+    """The probes below are only as good as the discovery: it finds the named endpoints of every
+    tab (the Watches tab's too), the widget's ``gr.api``, the chat's hidden Timeline button
+    (api_name=False) and the badge's timer."""
+    endpoints = gradio_endpoints(token_app)
+    names = {(prefix, d["api_name"]) for prefix, d in endpoints}
+    named = {"ask", "clear", "add_articles", "delete_article", "add_source", "sync_feeds", "unfollow_feed"}
+    assert {("", n) for n in named | {"watch_add", "watch_remove", "watch_seen"}} <= names
+    assert ("/widget", "answer") in names
+    config = httpx.get(f"{token_app.url}/config", headers=BEARER, timeout=60).json()
+    ids = {c["props"].get("elem_id"): c["id"] for c in config["components"]}
+    targets = {tuple(t) for prefix, d in endpoints if prefix == "" for t in d["targets"]}
+    assert (ids["timeline-show"], "click") in targets
+    assert any(event == "tick" for _, event in targets)
+
+
+def test_every_gradio_endpoint_needs_the_token(token_app):
+    before = article_count(token_app), len(watch_list(token_app))
+    for prefix, dependency in gradio_endpoints(token_app):
+        for path, body in endpoint_probes(prefix, dependency):
+            for headers in ({}, {"Authorization": "Bearer x"}):
+                response = httpx.post(f"{token_app.url}{path}", json=body, headers=headers, timeout=30)
+                assert response.status_code == 401, (path, dependency["api_name"], response.text)
+                assert response.headers["www-authenticate"] == "Bearer"
+    assert (article_count(token_app), len(watch_list(token_app))) == before
+
+
+def test_every_gradio_endpoint_needs_the_ui_login(token_app, login_app):
+    """The same Blocks behind a UI login (the handlers are found on the token app: same code)."""
+    before = len(watch_list(login_app))
+    for prefix, dependency in gradio_endpoints(token_app):
+        for path, body in endpoint_probes(prefix, dependency):
+            response = httpx.post(f"{login_app.url}{path}", json=body, timeout=30)
+            assert response.status_code in {401, 403}, (path, dependency["api_name"], response.text)
+    assert len(watch_list(login_app)) == before
+
+
+def watch_list(app: WebApp) -> list[dict]:
+    return httpx.get(f"{app.url}/api/watches", headers=BEARER, timeout=30).json()["watches"]
+
+
+def test_every_http_route_needs_the_token(token_app):
+    """Every route of the API's own schema (/api/*, /v1/*, the reader: the watches' too) and /mcp,
+    by every method it takes, refuses a request without the token or with a wrong one; only the
+    open paths (liveness, the docs) answer."""
+    from assistant.web.guard import OPEN_PATHS
+
+    spec = httpx.get(f"{token_app.url}/openapi.json", timeout=30).json()
+    routes = [(m.upper(), path) for path, methods in spec["paths"].items() for m in methods]
+    routes.append(("POST", "/mcp"))
+    assert {("GET", "/api/watches"), ("POST", "/api/watches/changes/seen")} <= set(routes)
+    before = article_count(token_app), len(watch_list(token_app))
+    for method, template in routes:
+        path = template.replace("{", "").replace("}", "")  # a path parameter as its own name
+        for headers in ({}, {"Authorization": "Bearer x"}):
+            response = httpx.request(method, f"{token_app.url}{path}", json={}, headers=headers, timeout=30)
+            expected = 200 if template in OPEN_PATHS else 401
+            assert response.status_code == expected, (method, template, response.text)
+    assert (article_count(token_app), len(watch_list(token_app))) == before
+
+
 def test_token_only_pages_say_why_and_open_routes_stay_open(token_app):
     for page in ("/", "/widget/", "/assets/index.js"):
         response = httpx.get(f"{token_app.url}{page}")
@@ -454,6 +542,9 @@ ROUTES = [
     ("POST", "/api/ask", {"question": SINAI}),
     ("POST", "/api/sources", {"urls": ["http://127.0.0.1:9/"]}),
     ("DELETE", "/api/articles/abc", None),
+    ("GET", "/api/watches", None),
+    ("DELETE", "/api/watches/abc", None),
+    ("POST", "/api/watches/changes/seen", {}),
     ("GET", "/", None),
     ("GET", "/widget/", None),
     ("GET", "/config", None),
