@@ -132,7 +132,7 @@ class Assistant:
         with self._lazy:
             if self._built_watches is None:
                 prefix, location = self.settings.collection_prefix, self._store.location
-                self._built_watches = WatchStore(self._store.client, prefix, location)
+                self._built_watches = WatchStore(self._store.client, prefix, location, self._store.writer)
             return self._built_watches
 
     @property

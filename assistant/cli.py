@@ -13,8 +13,15 @@ import os
 import sys
 from datetime import date
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, StoreLockedError
 from assistant.schema import Answer, Filters, IngestReport, Timeline
+from assistant.store.lock import SHARED_STORE
+
+# A watch written while another process (the web app) is the embedded store's writer.
+WATCHES_ADVICE = (
+    "Change watches through the running app's HTTP API (POST /api/watches, DELETE /api/watches/{id}, "
+    f"POST /api/watches/changes/seen), or {SHARED_STORE}"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,10 +89,17 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    """``watch add QUESTION [--webhook URL] | list | remove ID | changes [ID] [--unseen] | seen``."""
-    assistant = _assistant(args)
+    """``watch add QUESTION [--webhook URL] | list | remove ID | changes [ID] [--unseen] | seen``.
+
+    ``list`` and ``changes`` only read, so they work beside the running app; the others write,
+    and while another process is the embedded store's writer they are refused with the app's
+    watches API to use instead."""
     if args.action in {"add", "remove"} and not args.target:
         raise ValueError(f"watch {args.action} needs a {'question' if args.action == 'add' else 'watch id'}")
+    try:
+        assistant = _assistant(args, read_only=args.action in {"list", "changes"})
+    except StoreLockedError as exc:
+        raise exc.advising(WATCHES_ADVICE) from None
     if args.action == "add":
         watch = assistant.watch_add(args.target, args.webhook)
         shown: object = watch.to_dict()

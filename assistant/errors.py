@@ -14,7 +14,19 @@ class StoreError(AssistantError):
 
 
 class StoreLockedError(StoreError):
-    """Another process is the embedded store's writer (see store/lock.py)."""
+    """Another process is the embedded store's writer (see store/lock.py). ``held`` names the
+    store and its holder; ``advice`` says how to write meanwhile, which depends on what was to be
+    written (articles go through the app's upload API, watches through its watches API), so a
+    surface that knows gives its own (``advising``)."""
+
+    def __init__(self, held: str, advice: str) -> None:
+        super().__init__(f"{held}. {advice}")
+        self.held = held
+        self.advice = advice
+
+    def advising(self, advice: str) -> "StoreLockedError":
+        """The same refusal with ``advice`` instead."""
+        return StoreLockedError(self.held, advice)
 
 
 class StoreVersionError(StoreError):

@@ -16,23 +16,26 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
 from assistant import Assistant
 from assistant.config import Settings
-from assistant.errors import InputError, NotFoundError
+from assistant.errors import InputError, NotFoundError, StoreError
 from assistant.ingest.notify import Notifier, webhook_url
 from assistant.schema import Answer, Citation, NewFact
 from assistant.store.watches import Watch, WatchChange, redacted
 from assistant.stories.changes import Facts, facts, learnt, news
 from assistant.web.watches_html import render_badge, render_changes, render_watches
-from tests.conftest import API_TOKEN, uploaded
+from tests.conftest import API_TOKEN, ROOT, defaults_env, uploaded
 from tests.newsserver import NewsServer, Story
 
 PRIVATE_OK = {"ASSISTANT_FETCH_ALLOW_PRIVATE": "1"}
@@ -413,6 +416,85 @@ def test_http_watches_behind_the_token(api_app):
             finally:  # before the uploads are deleted: the app is the session's
                 assert client.delete(f"/api/watches/{watch['watch_id']}").status_code == 200
         assert client.get("/api/watches").json() == {"watches": [], "unseen": 0}
+
+
+def watch_cli(store: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`assistant watch ...` as its own process on ``store`` (started, not waited for)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "--store", str(store), "watch", *args],
+        cwd=ROOT,
+        env={**defaults_env(), **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finished(run: subprocess.Popen) -> subprocess.CompletedProcess:
+    out, err = run.communicate(timeout=300)
+    return subprocess.CompletedProcess(run.args, run.returncode, out, err)
+
+
+def test_cli_watch_reads_beside_the_running_app_and_refuses_its_writes(api_app):
+    """The session's app is its embedded store's writer: `watch list` and `watch changes` read
+    beside it (a watch added and fired through its API, listed with its change); `watch add`,
+    `remove` and `seen` are refused in one line that names the app and its watches API, and
+    write nothing."""
+    bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+    record = {"title": REPORT.title, "text": " ".join(REPORT.paragraphs), "source": REPORT.site}
+    with httpx.Client(base_url=api_app.url, headers=bearer, timeout=300) as client:
+        watch = client.post("/api/watches", json={"question": QUESTION}).json()
+        try:
+            with uploaded(client, "ferry-cli.jsonl", [{**record, "url": "https://courier.example.org/c"}]):
+                reads = [watch_cli(api_app.store, "list", "--json"), watch_cli(api_app.store, "changes")]
+                no_wait = {"ASSISTANT_LOCK_WAIT": "0"}
+                writes = [
+                    watch_cli(api_app.store, *argv, env=no_wait)
+                    for argv in (
+                        ("add", "Who runs the Brellin police?"),
+                        ("remove", watch["watch_id"]),
+                        ("seen",),
+                    )
+                ]
+                listed, changes = (finished(r) for r in reads)
+                assert listed.returncode == 0, listed.stderr
+                [shown] = json.loads(listed.stdout)
+                assert shown["watch_id"] == watch["watch_id"] and "23" in shown["answer"]["answer"]
+                assert changes.returncode == 0, changes.stderr
+                assert (
+                    f"{watch['watch_id']}  {QUESTION}" in changes.stdout and "new: answered" in changes.stdout
+                )
+                for refused in map(finished, writes):
+                    message = refused.stderr.strip()
+                    assert refused.returncode == 1 and len(message.splitlines()) == 1, refused.stderr
+                    assert message.startswith("error: store at") and "Traceback" not in message
+                    assert f"pid {api_app.process.pid}" in message and "app.py" in message
+                    assert "POST /api/watches" in message and "POST /api/articles" not in message
+                body = client.get("/api/watches").json()
+                assert [w["watch_id"] for w in body["watches"]] == [watch["watch_id"]] and body["unseen"] == 1
+                assert client.delete(f"/api/watches/{watch['watch_id']}").status_code == 200
+        finally:  # the app is the session's
+            client.delete(f"/api/watches/{watch['watch_id']}")
+
+
+@pytest.mark.model
+def test_a_reader_makes_nothing_and_writes_no_watch(tmp_path):
+    """A read-only Assistant on a store where no watch was ever added reads none, creates no
+    collection (a reader writes nothing), and refuses a watch's writes; once a writer has added
+    one, the reader reads it."""
+    store = tmp_path / "store"
+    writer = Assistant(store_dir=store, settings=Settings.from_env(env={}))
+    reader = Assistant(store_dir=store, settings=Settings.from_env(env={}), read_only=True)
+    assert reader.watches() == [] and reader.watch_changes() == [] and reader.watch_unseen() == 0
+    assert not any(c.name.endswith("watches") for c in reader._store.client.list_collections())
+    for write in (lambda: reader.watch_add(QUESTION), lambda: reader.watch_seen()):
+        with pytest.raises(StoreError, match="open read-only in this process"):
+            write()
+    watch = writer.watch_add(QUESTION)
+    assert [w.watch_id for w in reader.watches()] == [watch.watch_id]
+    with pytest.raises(StoreError, match="open read-only in this process"):
+        reader.watch_remove(watch.watch_id)
+    assert [w.watch_id for w in writer.watches()] == [watch.watch_id]
 
 
 UI_WAIT_MS = 120_000  # a busy machine renders late

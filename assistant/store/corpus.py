@@ -74,6 +74,11 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def read_only(location: str) -> StoreError:
+    """A write in a process that opened the store read-only: its writer is another process."""
+    return StoreError(f"store at {location} is open read-only in this process")
+
+
 class CorpusStore:
     """Reads and writes the corpus; every other room goes through this class to reach Chroma."""
 
@@ -151,6 +156,11 @@ class CorpusStore:
     def client(self) -> ClientAPI:
         """The Chroma client, for the other collections of the store (store/feeds.py)."""
         return self._client
+
+    @property
+    def writer(self) -> bool:
+        """Whether this process may write (the other collections of the store follow it)."""
+        return self._writer
 
     # ----- reads -------------------------------------------------------------------------------
     @_guarded
@@ -418,7 +428,7 @@ class CorpusStore:
 
     def _require_writer(self) -> None:
         if not self._writer:
-            raise StoreError(f"store at {self.location} is open read-only in this process")
+            raise read_only(self.location)
 
     def _drop(self, article_ids: list[str]) -> None:
         self._articles.delete(ids=article_ids)

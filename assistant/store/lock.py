@@ -25,6 +25,8 @@ from assistant.errors import StoreLockedError
 # One open lock per store per process: flock conflicts between two descriptors even in one process,
 # and stores opened twice in one process share Chroma's in-memory state, so they share the lock too.
 _HELD: dict[Path, int] = {}
+# The other way to write while a process holds the lock, whatever is written.
+SHARED_STORE = "share the store through a Chroma server (ASSISTANT_CHROMA_URL)"
 
 
 def hold_writer_lock(store_dir: Path, wait: float) -> None:
@@ -42,7 +44,7 @@ def hold_writer_lock(store_dir: Path, wait: float) -> None:
             if time.monotonic() >= deadline:
                 holder = _read_holder(fd)
                 os.close(fd)
-                raise StoreLockedError(_refusal(store_dir, holder, wait)) from None
+                raise _refusal(store_dir, holder, wait) from None
             time.sleep(0.2)
     record = {
         "pid": os.getpid(),
@@ -61,12 +63,11 @@ def _read_holder(fd: int) -> dict:
         return {}
 
 
-def _refusal(store_dir: Path, holder: dict, wait: float) -> str:
+def _refusal(store_dir: Path, holder: dict, wait: float) -> StoreLockedError:
     who = f"pid {holder.get('pid', '?')} ({holder.get('command') or 'unknown command'})"
     if holder.get("since"):
         who += f", since {holder['since']}"
-    return (
-        f"store at {store_dir} is held by another writer: {who}; waited {wait:g} s. "
-        "Add articles through the running app's upload API (POST /api/articles), or share the store "
-        "through a Chroma server (ASSISTANT_CHROMA_URL)"
+    return StoreLockedError(
+        f"store at {store_dir} is held by another writer: {who}; waited {wait:g} s",
+        f"Add articles through the running app's upload API (POST /api/articles), or {SHARED_STORE}",
     )

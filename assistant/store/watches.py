@@ -10,6 +10,9 @@ watch, its time and ``seen``, so the unseen count is one filtered read.
 
 A change's id is a hash of its watch and of both answers: two processes that record the same
 change after one write (server mode) write one record. A watch keeps its ``MAX_CHANGES`` latest.
+
+Opened read-only (``writer=False``: `assistant watch list` beside the app that is the embedded
+store's writer), it creates nothing, reads collections not made yet as empty and refuses writes.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from chromadb.api import ClientAPI
+from chromadb.api import ClientAPI, Collection
+from chromadb.errors import NotFoundError
 
 from assistant.schema import NewFact
-from assistant.store.corpus import _guarded
+from assistant.store.corpus import _guarded, read_only
 
 MAX_CHANGES = 100  # per watch; the oldest are forgotten first
 
@@ -99,18 +103,42 @@ def now() -> str:
 
 
 class WatchStore:
-    def __init__(self, client: ClientAPI, prefix: str, location: str) -> None:
+    def __init__(self, client: ClientAPI, prefix: str, location: str, writer: bool = True) -> None:
+        """``writer``: this process may write (``CorpusStore``'s ``writer``); a writer makes the
+        collections now, a reader finds them when they are made."""
         self.location = location  # for _guarded's error lines
-        self._open(client, prefix)
+        self._writer = writer
+        self._client, self._prefix = client, prefix
+        self._opened: tuple[Collection, Collection] | None = None
+        if writer:
+            self._open()
 
     @_guarded
-    def _open(self, client: ClientAPI, prefix: str) -> None:
-        self._watches = client.get_or_create_collection(f"{prefix}_watches", embedding_function=None)
-        self._changes = client.get_or_create_collection(f"{prefix}_watch_changes", embedding_function=None)
+    def _open(self) -> tuple[Collection, Collection] | None:
+        """(watches, changes); None for a reader while they are not made yet (no watch added)."""
+        if self._opened is None:
+            names = (f"{self._prefix}_watches", f"{self._prefix}_watch_changes")
+            try:
+                if self._writer:
+                    made = [self._client.get_or_create_collection(n, embedding_function=None) for n in names]
+                else:
+                    made = [self._client.get_collection(n, embedding_function=None) for n in names]
+            except NotFoundError:
+                return None
+            self._opened = (made[0], made[1])
+        return self._opened
+
+    def _writable(self) -> tuple[Collection, Collection]:
+        """The collections, to write in; a reader's write is refused."""
+        opened = self._open() if self._writer else None
+        if opened is None:
+            raise read_only(self.location)
+        return opened
 
     @_guarded
     def count(self) -> int:
-        return self._watches.count()
+        opened = self._open()
+        return opened[0].count() if opened else 0
 
     @_guarded
     def add(self, question: str, webhook: str | None) -> Watch:
@@ -123,12 +151,13 @@ class WatchStore:
 
     @_guarded
     def get(self, watch: str) -> Watch | None:
-        rows = self._watches.get(ids=[watch], include=["documents"])
-        return _watch(rows["documents"][0]) if rows["ids"] else None
+        opened = self._open()
+        rows = opened[0].get(ids=[watch], include=["documents"]) if opened else None
+        return _watch(rows["documents"][0]) if rows and rows["ids"] else None
 
     @_guarded
     def save(self, watch: Watch) -> None:
-        self._watches.upsert(
+        self._writable()[0].upsert(
             ids=[watch.watch_id],
             embeddings=[[0.0]],  # Chroma needs a vector; watches are read by id
             documents=[json.dumps(asdict(watch), ensure_ascii=False)],
@@ -138,39 +167,44 @@ class WatchStore:
     @_guarded
     def remove(self, watch: str) -> bool:
         """Forget a watch and its changes; False when there is none."""
+        watches, changes = self._writable()
         if self.get(watch) is None:
             return False
-        self._changes.delete(where={"watch_id": watch})
-        self._watches.delete(ids=[watch])
+        changes.delete(where={"watch_id": watch})
+        watches.delete(ids=[watch])
         return True
 
     @_guarded
     def record(self, change: WatchChange) -> None:
         """Store ``change`` (the same id again is the same change), then forget the watch's
         oldest beyond ``MAX_CHANGES``."""
-        self._write(change)
-        rows = self._changes.get(where={"watch_id": change.watch_id}, include=["metadatas"])
+        changes = self._write(change)
+        rows = changes.get(where={"watch_id": change.watch_id}, include=["metadatas"])
         stamped = sorted(zip(rows["ids"], rows["metadatas"], strict=True), key=lambda r: _at(r[1]))
         old = [i for i, _ in stamped[: max(0, len(stamped) - MAX_CHANGES)]]
         if old:
-            self._changes.delete(ids=old)
+            changes.delete(ids=old)
 
     @_guarded
     def changes(self, watch: str | None = None, unseen: bool = False) -> list[WatchChange]:
         """Changes newest first: all, a watch's, and only those not yet seen."""
-        rows = self._changes.get(where=_where(watch, unseen), include=["documents", "metadatas"])
+        opened = self._open()
+        if opened is None:
+            return []
+        rows = opened[1].get(where=_where(watch, unseen), include=["documents", "metadatas"])
         stamped = sorted(zip(rows["documents"], rows["metadatas"], strict=True), key=lambda r: -_at(r[1]))
         return [_change(d) for d, _ in stamped]
 
     @_guarded
     def unseen(self) -> int:
-        return len(self._changes.get(where={"seen": False}, include=[])["ids"])
+        opened = self._open()
+        return len(opened[1].get(where={"seen": False}, include=[])["ids"]) if opened else 0
 
     @_guarded
     def mark_seen(self, ids: list[str] | None = None) -> int:
         """Mark the changes ``ids`` (None: every unseen one) seen; how many were unseen."""
         where = {"seen": False}
-        rows = self._changes.get(ids=ids, where=where, include=["documents"])
+        rows = self._writable()[1].get(ids=ids, where=where, include=["documents"])
         for document in rows["documents"]:
             found = _change(document)
             found.seen = True
@@ -180,27 +214,34 @@ class WatchStore:
     @_guarded
     def delivered(self, change: str, outcome: str) -> None:
         """Record the webhook's outcome of ``change`` (a change forgotten meanwhile stays so)."""
-        rows = self._changes.get(ids=[change], include=["documents"])
+        changes = self._writable()[1]
+        rows = changes.get(ids=[change], include=["documents"])
         if rows["ids"]:
             found = _change(rows["documents"][0])
             found.delivery = outcome
             self._write(found)
             if self.get(found.watch_id) is None:  # its watch removed while the post was out
-                self._changes.delete(ids=[change])
+                changes.delete(ids=[change])
 
-    def _write(self, change: WatchChange) -> None:
-        self._changes.upsert(
+    def _write(self, change: WatchChange) -> Collection:
+        """Upsert ``change``; returns the changes' collection."""
+        changes = self._writable()[1]
+        changes.upsert(
             ids=[change.change_id],
             embeddings=[[0.0]],
             documents=[json.dumps(asdict(change), ensure_ascii=False)],
             metadatas=[{"watch_id": change.watch_id, "at": _stamp(change.at), "seen": change.seen}],
         )
+        return changes
 
     # Last in the class: a method named ``list`` shadows the builtin in the annotations of the
     # methods after it (for a type checker).
     @_guarded
     def list(self) -> list[Watch]:
-        rows = self._watches.get(include=["documents"])
+        opened = self._open()
+        if opened is None:
+            return []
+        rows = opened[0].get(include=["documents"])
         return sorted((_watch(d) for d in rows["documents"]), key=lambda w: (w.created, w.watch_id))
 
 
