@@ -14,7 +14,6 @@ from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.errors import InputError, check_unicode
 from assistant.query.batcher import QuestionBatcher
-from assistant.query.context import refers_back, restates, section_heading, usable
 from assistant.query.judge import judge, previous_id
 from assistant.query.question import Question, analyse
 from assistant.query.rank import FEATURES, Candidate, Ranker, load_ranker, matches_kind, rank
@@ -37,18 +36,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # stating another one is a competing answer ("killing 224" beside "killed 129" of another attack),
 # so it joins only when the ranker can hardly tell them apart. A "which/what/why" answer is a
 # description, and within odds of 1.35 to 1 both sentences describe it: realnews-dev
-# answer-in-text 0.767 -> 0.779 with the heading rule below (0.802 with 0.3 for every type, which
-# puts competing figures in answers), seed 0.902 -> 0.927, Wikinews unchanged.
+# answer-in-text 0.767 -> 0.779 (0.802 with 0.3 for every type, which puts competing figures in
+# answers), seed 0.902 -> 0.927, Wikinews unchanged.
 _SECOND_SENTENCE_MARGIN = {"other": 0.3, "reason": 0.3}
 _TYPED_SECOND_SENTENCE_MARGIN = 0.1
 # Below the answer threshold, the best sentence is still shown as "the closest passage" when its
 # confidence is at least this share of the threshold; below that, a plain abstention.
 _CLOSEST_SHARE = 0.5
-# Below this topical match (dense + 0.6 lexical) of the best sentence nothing is an answer, nor
-# shown as the closest passage: the
-# floor calibrated on the seed set before the confidence model (answerable tops >= 0.56). The
-# confidence model, fit mostly on long real articles, lets small corpora's off-topic hits through.
-_MIN_RELEVANCE = 0.5
 # What the confidence model reads of a ranked list (see ``confidence_features``).
 CONFIDENCE_FEATURES = (
     "logit",
@@ -222,7 +216,7 @@ class Answerer:
         plain abstention."""
         text, ranked = evidence.question, evidence.ranked
         confidence = round(self.confidence(evidence), 4)
-        if not ranked or confidence < self.threshold * _CLOSEST_SHARE or ranked[0].relevance < _MIN_RELEVANCE:
+        if not ranked or confidence < self.threshold * _CLOSEST_SHARE:
             return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
         best = ranked[0]
         if confidence >= self.threshold:
@@ -231,7 +225,7 @@ class Answerer:
         citation = cite(best.row, best.score, articles)
         if citation is None:
             return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
-        closest = _with_headline(citation, f"{citation.quote} [1]", articles[citation.article_id].text)
+        closest = _with_headline(citation, f"{citation.quote} [1]")
         return Answer(
             text=f"{CLOSEST} {closest}",
             abstained=True,
@@ -242,9 +236,8 @@ class Answerer:
 
     def best_answer(self, evidence: Evidence, confidence: float = 0.0) -> Answer:
         """The best sentence and a second one, whatever its confidence: the nearby sentence that
-        holds what the question type asks for when the best lacks it; for a "which/what" question
-        the neighbour that completes the best (query/context.py); else a close runner-up. The
-        ranker's refit (bench/fit_ranker.py) scores rankings with it.
+        holds what the question type asks for when the best lacks it, else a close runner-up.
+        The ranker's refit (bench/fit_ranker.py) scores rankings with it.
 
         The answer opens with the first citation's headline ('From “Streaming service renews
         drama”: The streaming service said the hit Danish drama would return... [1]'). A
@@ -255,8 +248,6 @@ class Answerer:
         text, ranked = evidence.question, evidence.ranked
         best = ranked[0]
         second = self._with_kind(evidence.asks.kind, best)
-        if second is None and evidence.asks.kind == "other":
-            second = self._completion(evidence.asks, best)
         margin = _SECOND_SENTENCE_MARGIN.get(evidence.asks.kind, _TYPED_SECOND_SENTENCE_MARGIN)
         if second is None and len(ranked) > 1 and ranked[1].logit >= best.logit - margin:
             second = ranked[1]
@@ -267,7 +258,7 @@ class Answerer:
             return Answer(text=NOT_COVERED, abstained=True, question=text, confidence=confidence)
         body = " ".join(f"{c.quote} [{n}]" for n, c in enumerate(citations, start=1))
         return Answer(
-            text=_with_headline(citations[0], body, articles[citations[0].article_id].text),
+            text=_with_headline(citations[0], body),
             abstained=False,
             citations=citations,
             question=text,
@@ -305,14 +296,6 @@ class Answerer:
         if kind == "other" or best.kind:
             return None
         return self._neighbour(best, (-1, 1, -2), lambda text: matches_kind(kind, text))
-
-    def _completion(self, question: Question, best: Candidate) -> Candidate | None:
-        """The sentence before a ``best`` that refers back, or after one that restates the
-        question (query/context.py)."""
-        before = self._neighbour(best, (-1,), usable) if refers_back(best.row.text, question) else None
-        if before is None and restates(best.row.text, question):
-            return self._neighbour(best, (1,), usable)
-        return before
 
     def _neighbour(
         self, best: Candidate, steps: tuple[int, ...], wanted: Callable[[str], bool]
@@ -354,12 +337,10 @@ def confidence_features(ranked: list[Candidate], question: Question) -> np.ndarr
     )
 
 
-def _with_headline(first: Citation, body: str, text: str) -> str:
-    """``body`` led by the heading of the section its first quote opens (a daily digest's "Harbor
-    festival" line above "Thousands lined the quay on Saturday..."), else by the article's
-    headline; unless the quote already opens with it (an article without a title, or a lede that
-    repeats it). ``text`` is the first quote's article."""
-    title = section_heading(text, first.start) or " ".join((first.title or "").split())
+def _with_headline(first: Citation, body: str) -> str:
+    """``body`` led by its first quote's headline, unless the quote already opens with it (an
+    article without a title, or a lede that repeats it)."""
+    title = " ".join((first.title or "").split())
     if not title or first.quote.startswith(title):
         return body
     return f"From “{title}”: {body}"

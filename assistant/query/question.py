@@ -59,14 +59,6 @@ _LATEST = re.compile(r"\b(?:latest|most recent|newest|current|updated|so far|now
 _EARLIEST = re.compile(r"\b(?:earliest|initial|initially|first reported|originally|at first)\b", re.I)
 # A name is a capitalised word that doesn't open the question; a number is any figure.
 _KEY_WORD = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’\-]*|\b\d[\d,.]*\d\b|\b\d\b")
-# The words after "which"/"what" up to the verb: "Which hit Danish drama was..." -> hit, danish,
-# drama. The answer is a thing of that kind, so a sentence saying "the ... show" without
-# naming it refers back (query/context.py).
-_WHICH = re.compile(r"\b(?:which|what)\s+((?:[a-z][\w-]*\s+){0,3}[a-z][\w-]*)", re.I)
-_WHICH_STOP = frozenset(
-    "is was are were did does do has have had will would can could should may might must of in on "
-    "at for to from by with that who whose which the a an".split()
-)
 # Questions that ask how a story developed rather than for a fact of it: "How did the Mecca crane
 # story develop?", "How has the strike unfolded?", "the timeline of the Paris attacks". Surfaces
 # answer them with the story's timeline (Assistant.timeline). A timeline "for" something is left to
@@ -97,8 +89,6 @@ class Question:
     # the day it is asked; articles of that period are preferred.
     period: tuple[date, date] | None = None
     asked_on: date | None = None  # the day it is asked (as_of), None for today
-    # The words of its "which ..." phrase, lower-case ("Which menu item did..." -> menu, item).
-    asks_for: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -126,7 +116,6 @@ def analyse(text: str, as_of: date | None = None) -> Question:
         dates=question_dates(text),
         key_terms=tuple(dict.fromkeys(stems(" ".join(names_and_numbers(text))))),
         period=question_period(text, as_of or date.today()),
-        asks_for=_which_words(clause),
         asked_on=as_of,
     )
 
@@ -144,19 +133,6 @@ def asking_clause(text: str) -> str:
 def names_and_numbers(text: str) -> list[str]:
     """The capitalised words (not opening a sentence) and figures of ``text``, as written."""
     return _KEY_WORD.findall(text)
-
-
-def _which_words(text: str) -> tuple[str, ...]:
-    """The words of the question's "which/what ..." phrase, up to its first function word."""
-    match = _WHICH.search(text)
-    if not match:
-        return ()
-    words = []
-    for word in match.group(1).lower().split():
-        if word in _WHICH_STOP:
-            break
-        words.append(word)
-    return tuple(words)
 
 
 def asks_timeline(text: str) -> bool:
