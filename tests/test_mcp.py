@@ -20,7 +20,7 @@ from tests.webapp import SEED, seed_store
 
 SINAI = "How many died in the Sinai crash?"
 ASSISTANT = Path(sys.executable).with_name("assistant")  # the console script, as an MCP client runs it
-TOOLS = {"ask", "search_articles", "get_article", "list_sources", "timeline"}
+TOOLS = {"ask", "search_articles", "get_article", "list_sources", "timeline", "watches"}
 
 
 async def exercise(client: Client, root: str = "") -> None:
@@ -71,6 +71,10 @@ async def exercise(client: Client, root: str = "") -> None:
         "articles": 1,
     }
 
+    watched = await client.call_tool("watches", {"unseen": True})
+    assert not watched.is_error and set(watched.structured_content) == {"watches", "changes", "unseen"}
+    assert watched.structured_content["changes"] == []  # no watch's answer has changed here
+
     filtered = await client.call_tool("ask", {"question": SINAI, "source": "Reuters"})
     assert filtered.structured_content["abstained"] and filtered.structured_content["citations"] == []
     as_of = await client.call_tool("ask", {"question": SINAI, "as_of": "2015-11-20"})
@@ -86,6 +90,7 @@ async def exercise(client: Client, root: str = "") -> None:
         ("search_articles", {"query": SINAI, "k": 0}, "k"),
         ("search_articles", {"query": SINAI, "k": "many"}, "k"),
         ("get_article", {"article_id": "no-such-article"}, "no article"),
+        ("watches", {"limit": 0}, "limit"),
     ]:
         result = await client.call_tool(name, arguments)
         assert result.is_error and words in result.content[0].text, (name, arguments, result)
@@ -128,18 +133,28 @@ def server(api_app):
 
 def test_stdio_beside_the_app(server):
     """The documented stdio config (docs/integrations.md) on the store the running app serves: the
-    app is that embedded store's writer, and ``assistant mcp`` only reads, so it starts anyway."""
+    app is that embedded store's writer, and ``assistant mcp`` only reads, so it starts anyway,
+    and its ``watches`` tool reads a watch the app added, with the app's answer."""
     params = StdioServerParameters(
         command=str(ASSISTANT),
         args=["--store", str(server.store), "mcp"],
         env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
     )
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    added = httpx.post(f"{server.url}/api/watches", json={"question": SINAI}, headers=bearer, timeout=120)
+    assert added.status_code == 200, added.text
 
-    async def run() -> None:
+    async def run() -> dict:
         async with Client(params, read_timeout_seconds=120) as client:
             await exercise(client)
+            return (await client.call_tool("watches", {})).structured_content
 
-    asyncio.run(run())
+    try:
+        watched = asyncio.run(run())
+    finally:  # the app is the session's
+        httpx.delete(f"{server.url}/api/watches/{added.json()['watch_id']}", headers=bearer, timeout=60)
+    [watch] = watched["watches"]
+    assert watch["question"] == SINAI and "224" in watch["answer"]["answer"] and "known" not in watch
     assert server.process.poll() is None  # the app kept serving, and still answers
     ask = httpx.post(
         f"{server.url}/api/ask",

@@ -12,6 +12,10 @@ Tools, each with an output schema and structured content:
 - ``list_sources()``: the sources of the loaded articles, for the ``source`` filters.
 - ``timeline(story)``: how a story developed (``Assistant.timeline``): its articles oldest first,
   each with one verbatim sentence, the lede or what it adds to the earlier reports.
+- ``watches(unseen?, limit?)``: the watched questions with their latest answers and the recorded
+  changes of those answers (``Assistant.watches``, ``watch_changes``): read only, as ``assistant
+  mcp`` opens the store (beside the app, its writer); watches are added and changes marked seen
+  through the app's /api/watches.
 
 Transports: stdio (``assistant mcp``, for a client that starts the server) and streamable HTTP at
 ``/mcp`` in the web app (``mount``), behind the API token. A refused call (bad arguments, unknown
@@ -23,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI
 from mcp.server.mcpserver import Context, MCPServer
@@ -58,6 +62,21 @@ class Source(BaseModel):
 class Sources(BaseModel):
     sources: list[Source]
     articles: int = Field(description="all loaded articles")
+
+
+class Watches(BaseModel):
+    """The JSON of GET /api/watches and GET /api/watches/changes in one."""
+
+    watches: list[dict[str, Any]] = Field(
+        description="oldest first: watch_id, question, webhook (its origin only), created, checked "
+        "(when last asked) and answer (its latest, as ask returns it)"
+    )
+    changes: list[dict[str, Any]] = Field(
+        description="newest first: change_id, watch_id, question, at, what (the new facts: kind "
+        "figure, name, date or answered, and text), before and after (both answers with their "
+        "citations), seen, delivery (the webhook's outcome)"
+    )
+    unseen: int = Field(description="changes of every watch not yet marked seen")
 
 
 @contextmanager
@@ -133,6 +152,21 @@ def build_server(assistant: Assistant) -> MCPServer:
         story of the best-matching passage, returned as matched with its relevance score."""
         with _refusals():
             return assistant.timeline(story)
+
+    @server.tool()
+    def watches(unseen: bool = False, limit: Annotated[int, Field(ge=1, le=100)] = 20) -> Watches:
+        """The questions watched for news (asked again after every ingest and sync), each with
+        its latest answer, and the changes of their answers' facts, newest first: a new figure,
+        name or date, or an answer where there was none, with both answers and their citations
+        (a reworded report of the same facts is no change).
+
+        unseen: only the changes not yet marked seen. limit: at most this many changes."""
+        with _refusals():
+            found, changes = assistant.watches(), assistant.watch_changes(unseen=unseen)
+            count = assistant.watch_unseen()
+        return Watches(
+            watches=[w.to_dict() for w in found], changes=[c.to_dict() for c in changes[:limit]], unseen=count
+        )
 
     @server.tool()
     def list_sources() -> Sources:
