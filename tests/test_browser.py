@@ -25,7 +25,7 @@ from tests.conftest import API_TOKEN, CHROMIUM, LOGIN, SAMPLE, uploaded
 from tests.test_coverage import FERRY
 from tests.test_coverage import QUESTION as FERRY_QUESTION
 from tests.test_coverage import UNRELATED as FERRY_UNRELATED
-from tests.webapp import ROOT, UI_WAIT_MS, WebApp, free_port, submit
+from tests.webapp import ROOT, UI_WAIT_MS, WebApp, free_port, sign_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -514,11 +514,7 @@ def test_login_then_chat_and_upload(login_app, page, tmp_path):
 
     before = article_ids()
     try:
-        page.goto(login_app.url)
-        page.get_by_label("username").wait_for(timeout=UI_WAIT_MS)  # a busy machine renders late
-        page.get_by_label("username").fill(LOGIN[0])
-        page.get_by_label("password").fill(LOGIN[1])
-        page.get_by_role("button", name="Login").click()
+        sign_in(page, login_app.url, LOGIN)
         assert "224" in ask(page, SINAI).inner_text()
         article = tmp_path / "valletta.txt"
         article.write_text("Harbour figures\n\nVALLETTA: The harbour handled 31 cruise ships in March.\n")
@@ -553,11 +549,7 @@ def test_a_card_shows_who_else_reported_its_story_and_its_timeline(login_app, pa
         httpx.Client(base_url=login_app.url, headers=bearer, timeout=300) as client,
         uploaded(client, "ferry.jsonl", [*FERRY, FERRY_UNRELATED]),
     ):
-        page.goto(login_app.url)
-        page.get_by_label("username").wait_for(timeout=UI_WAIT_MS)
-        page.get_by_label("username").fill(LOGIN[0])
-        page.get_by_label("password").fill(LOGIN[1])
-        page.get_by_role("button", name="Login").click()
+        sign_in(page, login_app.url, LOGIN)
         answer = ask(page, FERRY_QUESTION)
         assert "Reports differ" in answer.locator(".na-text").inner_text()
         card = answer.locator(".na-source").first

@@ -35,8 +35,9 @@ from assistant.schema import Answer, Citation, NewFact
 from assistant.store.watches import Watch, WatchChange, redacted
 from assistant.stories.changes import Facts, facts, learnt, news
 from assistant.web.watches_html import render_badge, render_changes, render_watches
-from tests.conftest import API_TOKEN, ROOT, defaults_env, uploaded
+from tests.conftest import API_TOKEN, LOGIN, ROOT, defaults_env, uploaded
 from tests.newsserver import NewsServer, Story
+from tests.webapp import UI_WAIT_MS, sign_in
 
 PRIVATE_OK = {"ASSISTANT_FETCH_ALLOW_PRIVATE": "1"}
 
@@ -497,27 +498,18 @@ def test_a_reader_makes_nothing_and_writes_no_watch(tmp_path):
     assert [w.watch_id for w in writer.watches()] == [watch.watch_id]
 
 
-UI_WAIT_MS = 120_000  # a busy machine renders late
-
-
 def test_web_ui_badge_and_changes(login_app, page):
     """The chat page on the session's app with a UI login: a watch added over the API, the
     ferry's first report (its headline holding markup) uploaded, then in Chromium the header's
     badge counts the change, the Watches tab lists it with the new answer (the markup shown as
     text), a watch is added from the tab and "Mark all seen" empties the badge."""
-    from tests.conftest import LOGIN
-
     bearer = {"Authorization": f"Bearer {API_TOKEN}"}
     with httpx.Client(base_url=login_app.url, headers=bearer, timeout=300) as client:
         watch = client.post("/api/watches", json={"question": QUESTION}).json()
         record = {"title": "Ferry <b>capsizes</b> on Lake Orvan", "text": " ".join(REPORT.paragraphs)}
         try:
             with uploaded(client, "ferry-ui.jsonl", [{**record, "url": "https://courier.example.org/ui"}]):
-                page.goto(login_app.url)
-                page.get_by_label("username").wait_for(timeout=UI_WAIT_MS)
-                page.get_by_label("username").fill(LOGIN[0])
-                page.get_by_label("password").fill(LOGIN[1])
-                page.get_by_role("button", name="Login").click()
+                sign_in(page, login_app.url, LOGIN)
                 badge = page.locator("#watch-badge .na-badge")
                 badge.wait_for(timeout=UI_WAIT_MS)
                 assert badge.inner_text() == "1"

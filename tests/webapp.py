@@ -46,6 +46,16 @@ def submit(scope: Any, question: str) -> Any:
 UI_WAIT_MS = 180_000
 
 
+def sign_in(page: Any, url: str, login: tuple[str, str]) -> None:
+    """Open the chat at ``url`` in ``page`` and sign in on Gradio's login page (an app with a UI
+    login) as ``login`` (user, password)."""
+    page.goto(url)
+    page.get_by_label("username").wait_for(timeout=UI_WAIT_MS)  # a busy machine renders late
+    page.get_by_label("username").fill(login[0])
+    page.get_by_label("password").fill(login[1])
+    page.get_by_role("button", name="Login").click()
+
+
 def llm_env(base_url: str) -> dict[str, str]:
     """WebApp env for the LLM mode against an Ollama server (tests use llm_servers.OllamaStub),
     with the LLM's deadlines far above the stand-in's work: a busy machine must not turn the LLM

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
@@ -291,6 +291,17 @@ def _bits(value: int, start: int, end: int) -> int:
 def is_url(value: object) -> bool:
     """A string naming a resource by scheme (http://, ftp://, ...), as opposed to a file path."""
     return isinstance(value, str) and "://" in value and value.split("://", 1)[0].isalpha()
+
+
+def is_web_url(value: str) -> bool:
+    """An http(s) URL naming a host: what a request may name to be fetched or posted to (its
+    address is checked when it is, since a name can resolve elsewhere by then)."""
+    try:
+        parts = urlsplit(value)
+        named = bool(parts.hostname)
+    except ValueError:  # a malformed [IPv6] host or port
+        return False
+    return named and is_url(value) and parts.scheme.lower() in {"http", "https"}
 
 
 def _parse(url: str) -> httpx.URL:

@@ -18,11 +18,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, InputError
-from assistant.ingest.fetch import Fetcher, FetchError
+from assistant.ingest.fetch import Fetcher, FetchError, is_web_url
 from assistant.store.watches import redacted
 
 log = logging.getLogger(__name__)
@@ -35,12 +34,7 @@ def webhook_url(value: str) -> str:
     """``value`` trimmed, or InputError unless it is an http(s) URL naming a host (its address is
     checked when it is posted to: a name can resolve elsewhere by then)."""
     url = value.strip()
-    try:
-        parts = urlsplit(url)
-        named = bool(parts.hostname)
-    except ValueError:  # a malformed [IPv6] host or port
-        named = False
-    if not named or parts.scheme.lower() not in {"http", "https"}:
+    if not is_web_url(url):
         raise InputError(f"the webhook must be an http(s) URL naming a host, not {url[:200]!r}")
     return url
 

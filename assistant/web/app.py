@@ -35,7 +35,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
-from assistant.errors import AssistantError, InputError, StoreError  # noqa: E402
+from assistant.errors import AssistantError, InputError, NotFoundError, StoreError  # noqa: E402
 from assistant.web import (  # noqa: E402
     articles,
     ask,
@@ -90,10 +90,10 @@ def create_app(assistant: Assistant, *, mount_ui: bool = True) -> FastAPI:
     )
     docs.mount(app)
 
-    # --- errors: 4xx JSON {"error": message}, never a traceback
+    # --- errors: 4xx JSON {"error": message}, never a traceback; an id naming nothing is a 404
     @app.exception_handler(AssistantError)
     async def _assistant_error(request: Request, exc: AssistantError):
-        status = 503 if isinstance(exc, StoreError) else 400
+        status = 503 if isinstance(exc, StoreError) else 404 if isinstance(exc, NotFoundError) else 400
         return JSONResponse({"error": str(exc)}, status_code=status)
 
     @app.exception_handler(RequestValidationError)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, field_validator
@@ -19,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api import Assistant
 from assistant.errors import InputError
-from assistant.ingest.fetch import is_url
+from assistant.ingest.fetch import is_web_url
 from assistant.schema import IngestReport
 
 MAX_URLS = 100
@@ -46,12 +45,7 @@ def urls_only(values: Iterable[str]) -> list[str]:
     urls = []
     for value in values:
         url = as_url(value)
-        try:
-            parts = urlsplit(url)
-            named = bool(parts.hostname)
-        except ValueError:  # a malformed [IPv6] host or port
-            named = False
-        if not (named and is_url(url) and parts.scheme.lower() in {"http", "https"}):
+        if not is_web_url(url):
             raise InputError(
                 f"{url[:200]!r} is not an http(s) URL: pages and feeds are fetched by URL, and files "
                 "on the server can't be named here (upload files instead)"

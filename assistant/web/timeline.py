@@ -7,10 +7,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api import Assistant
-from assistant.errors import NotFoundError
 from assistant.schema import Timeline
 from assistant.web.models import ERRORS, ErrorOut, Text
 
@@ -35,9 +33,6 @@ def router(assistant: Assistant) -> APIRouter:
         sentence verbatim at its offsets: the first report's lede, then for each later report
         the sentence that adds most of what earlier reports lacked. The same JSON as
         `assistant timeline --json`."""
-        try:
-            return assistant.timeline(q).to_dict()
-        except NotFoundError as exc:
-            raise StarletteHTTPException(404, str(exc)) from None
+        return assistant.timeline(q).to_dict()  # NotFoundError: a 404 (create_app)
 
     return router

@@ -11,10 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api import Assistant
-from assistant.errors import NotFoundError
 from assistant.web.models import ERRORS, ErrorOut, Text
 
 PATH = "/api/watches"
@@ -56,10 +54,7 @@ def router(assistant: Assistant) -> APIRouter:
     @router.delete("/{watch_id}", responses=missing)
     def remove_watch(watch_id: str) -> dict:
         """Stop watching; its changes are forgotten."""
-        try:
-            assistant.watch_remove(watch_id)
-        except NotFoundError as exc:
-            raise StarletteHTTPException(404, str(exc)) from None
+        assistant.watch_remove(watch_id)  # NotFoundError: a 404 (create_app)
         return {"removed": watch_id}
 
     @router.get("/changes", responses=missing)
@@ -69,10 +64,7 @@ def router(assistant: Assistant) -> APIRouter:
     ) -> dict:
         """Changes newest first, each with what is new and both answers with their citations,
         and the webhook's outcome; ``unseen``: how many are not yet seen (of every watch)."""
-        try:
-            found = assistant.watch_changes(watch, unseen)
-        except NotFoundError as exc:
-            raise StarletteHTTPException(404, str(exc)) from None
+        found = assistant.watch_changes(watch, unseen)  # NotFoundError: a 404 (create_app)
         return {"changes": [c.to_dict() for c in found], "unseen": assistant.watch_unseen()}
 
     @router.post("/changes/seen", responses=ERRORS)
