@@ -170,15 +170,25 @@ def news(folds: set[int], rng: random.Random, negatives: int = 3) -> list[Pair]:
     return pairs
 
 
-def training_pairs(seed: int = 13, squad1: int = 4000, squad2: int | None = None) -> list[Pair]:
+def training_pairs(
+    seed: int = 13, squad1: int = 4000, squad2: int | None = None, mined: Path | None = None
+) -> list[Pair]:
     """The training set: every fold but 0, shuffled with ``seed``. ``squad2`` None: every
-    question of the training folds' SQuAD 2.0 articles (the only abstention examples)."""
+    question of the training folds' SQuAD 2.0 articles (the only abstention examples).
+    ``mined``: bench/rank_data.py's output folder, whose news candidates (training/mined.py)
+    then stand in for the word-overlap news pairs."""
     rng = random.Random(seed)
     train = set(range(1, FOLDS))
+    if mined is not None:
+        from training.mined import mined_news
+
+        news_pairs = mined_news(train, mined)
+    else:
+        news_pairs = news(train, rng)
     pairs = [
         *squad(SHARED / "squad1.0-train.json", "squad1", None, squad1, rng),
         *squad(SHARED / "squad2.0-dev-part.json", "squad2", train, squad2, rng),
-        *news(train, rng),
+        *news_pairs,
     ]
     rng.shuffle(pairs)
     return pairs

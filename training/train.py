@@ -24,12 +24,12 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def cached_pairs(path: Path, seed: int) -> list[dict]:
+def cached_pairs(path: Path, seed: int, mined: Path | None = None) -> list[dict]:
     """The training pairs, built on first use and read back after (building takes minutes)."""
     if not path.exists():
         from training.pairs import training_pairs
 
-        pairs = training_pairs(seed)
+        pairs = training_pairs(seed, mined=mined)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(asdict(p)) + "\n" for p in pairs), encoding="utf-8")
@@ -48,6 +48,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="train on the first N pairs (a smoke run)")
     parser.add_argument(
         "--threads", type=int, default=0, help="torch threads (0: its default); 1 holds up beside other jobs"
+    )
+    parser.add_argument(
+        "--mined",
+        type=Path,
+        help="news pairs from the ranker's candidates kept by bench/rank_data.py in this folder "
+        "(training/mined.py), not by word overlap",
     )
     args = parser.parse_args()
 
@@ -68,7 +74,7 @@ def main() -> None:
         # A small model's many short ops sync its threads at each one: beside other jobs on 2
         # cores, 2 threads ran 2.3 to 8.7 s a step and 1 thread steadier.
         torch.set_num_threads(args.threads)
-    pairs = cached_pairs(args.out / "pairs.jsonl", args.seed)[: args.limit]
+    pairs = cached_pairs(args.out / "pairs.jsonl", args.seed, args.mined)[: args.limit]
     counts = {g: sum(p["group"] == g for p in pairs) for g in ("squad1", "squad2", "news")}
     print(f"{len(pairs):,} pairs {counts}, {sum(p['label'] for p in pairs):,} positive", flush=True)
     data = Dataset.from_dict(
@@ -110,7 +116,16 @@ def main() -> None:
     model.save_pretrained(str(args.out / "model"))
     took = time.monotonic() - started
     (args.out / "model" / "training.json").write_text(
-        json.dumps({**vars(args), "out": str(args.out), "pairs": len(pairs), **counts, "seconds": took}),
+        json.dumps(
+            {
+                **vars(args),
+                "out": str(args.out),
+                "mined": str(args.mined or ""),
+                "pairs": len(pairs),
+                **counts,
+                "seconds": took,
+            }
+        ),
         encoding="utf-8",
     )
     print(f"trained in {took / 60:.1f} min -> {args.out / 'model'}", flush=True)
