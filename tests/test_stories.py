@@ -12,7 +12,7 @@ import pytest
 
 from assistant.store.records import StoryRecord
 from assistant.stories.cluster import assign
-from assistant.stories.match import Profile, is_roundup, score
+from assistant.stories.match import RULE, Profile, is_roundup, score
 from assistant.stories.words import names, overlap, title_words
 
 DIM = 8
@@ -98,6 +98,17 @@ def test_close_reports_sharing_headline_words_are_one_story():
     a = profile("a", "Kesbrook bridge collapse kills 12", "2024-03-01", BASE)
     b = profile("b", "Death toll in Kesbrook bridge collapse rises", "2024-03-03", close_to(BASE, 0.8))
     assert score(a, b, 5) == pytest.approx(0.8, abs=1e-5)
+
+
+def test_the_rule_is_a_value_a_stricter_one_merges_less():
+    """The bench's cross-validation places articles again with other thresholds."""
+    first = record("a", "Kesbrook bridge collapse kills 12", "2024-03-01", BASE)
+    update = record("b", "Death toll in Kesbrook bridge collapse rises", "2024-03-03", close_to(BASE, 0.8))
+    stricter = replace(RULE, embed_cos=0.85, title_share=1.0)
+    assert score(Profile.of(first), Profile.of(update), 5) is not None
+    assert score(Profile.of(first), Profile.of(update), 5, stricter) is None
+    assert assign([first, update], [], {}, 5) == {"a": "a", "b": "a"}
+    assert assign([first, update], [], {}, 5, stricter) == {"a": "a", "b": "b"}
 
 
 def test_close_reports_sharing_names_but_no_headline_words_are_one_story():

@@ -23,7 +23,7 @@ import numpy as np
 
 from assistant.store.corpus import CorpusStore
 from assistant.store.records import Entry, StoryRecord
-from assistant.stories.match import EMBED_COS, EXTRA_DAYS, TITLE_COS, Profile, score
+from assistant.stories.match import RULE, Profile, Rule, score
 from assistant.stories.words import names
 
 # The lede: the names a report puts first are its event's (people, places, bodies); further down
@@ -40,7 +40,7 @@ def place(
     around = {
         date.fromisoformat(p) + timedelta(days=d)
         for p in {r.published for r in records.values() if r.published}
-        for d in range(-int(window) - EXTRA_DAYS, int(window) + EXTRA_DAYS + 1)
+        for d in range(-int(window) - RULE.extra_days, int(window) + RULE.extra_days + 1)
     }
     known = [r for r in store.story_records(sorted(around)) if r.article_id not in records]
     stories = assign(list(records.values()), known, inherited, window)
@@ -55,14 +55,18 @@ def place(
 
 
 def assign(
-    new: list[StoryRecord], known: list[StoryRecord], inherited: Mapping[str, str], window: float
+    new: list[StoryRecord],
+    known: list[StoryRecord],
+    inherited: Mapping[str, str],
+    window: float,
+    rule: Rule = RULE,
 ) -> dict[str, str]:
     """The story of each of ``new`` (by article id), placed in order of publication after the
-    ``known`` articles of their days."""
+    ``known`` articles of their days, by ``rule`` (another one only in the bench's
+    cross-validation)."""
     placed = [Profile.of(r) for r in known]
     # Cosines of a new article to all placed ones in one product; the rule runs only where the
     # cosine can pass it.
-    floor = min(EMBED_COS, TITLE_COS)
     stories: dict[str, str] = {}
     for rec in sorted(new, key=lambda r: (r.published or "9999", r.article_id)):
         story = inherited.get(rec.article_id)
@@ -70,8 +74,8 @@ def assign(
             profile = Profile.of(rec)
             cosines = np.array([p.vector for p in placed]) @ profile.vector if placed else np.empty(0)
             best, story = -1.0, rec.article_id
-            for k in np.flatnonzero(cosines >= floor):
-                found = score(profile, placed[k], window)
+            for k in np.flatnonzero(cosines >= rule.floor):
+                found = score(profile, placed[k], window, rule)
                 if found is not None and found > best:
                     best, story = found, placed[k].story
         stories[rec.article_id] = story
