@@ -124,17 +124,23 @@ def recency_share(published: str | None, as_of: date) -> float:
 
 def _without_copies(ranked: list[str], chunks: dict[str, Chunk], k: int) -> list[str]:
     """The first ``k`` of ``ranked`` chunk ids, skipping near-copies of a better chunk of another
-    article."""
+    article, and from then on every chunk of the copying article: its other chunks are the same
+    story's other paragraphs, which keyword search finds by their shared headline and lede."""
     kept: list[tuple[str, str, frozenset]] = []
+    copies: set[str] = set()
     for chunk_id in ranked:
         chunk = chunks[chunk_id]
+        article = chunk.metadata["article_id"]
+        if article in copies:
+            continue
         words = _WORD.findall(chunk.text.lower())
         grams = frozenset(zip(words, words[1:], words[2:], strict=False))
-        article = chunk.metadata["article_id"]
-        if not any(a != article and _jaccard(grams, g) >= DUPLICATE_JACCARD for _, a, g in kept):
-            kept.append((chunk_id, article, grams))
-            if len(kept) == k:
-                break
+        if any(a != article and _jaccard(grams, g) >= DUPLICATE_JACCARD for _, a, g in kept):
+            copies.add(article)
+            continue
+        kept.append((chunk_id, article, grams))
+        if len(kept) == k:
+            break
     return [chunk_id for chunk_id, _, _ in kept]
 
 

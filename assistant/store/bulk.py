@@ -92,6 +92,9 @@ class Sentences:
         return [self.text[a - self.offset : b - self.offset] for a, b in self.spans]
 
 
+_NO_VECTORS = np.empty((0, 0), dtype=np.float32)  # what a texts-only read holds for the vectors
+
+
 @dataclass(frozen=True)
 class Inline:
     """What Chroma's own records must carry (a server's bulk): metadata fields and the document
@@ -140,8 +143,9 @@ class Bulk(Protocol):
         """Sentences by chunk id (ids without them are left out)."""
         ...
 
-    def article_sentences(self, article_ids: list[str]) -> dict[str, Sentences]:
-        """The sentences of every chunk of these articles, by chunk id."""
+    def article_sentences(self, article_ids: list[str], vectors: bool = True) -> dict[str, Sentences]:
+        """The sentences of every chunk of these articles, by chunk id; ``vectors=False`` leaves
+        the vectors unread (empty rows), for readers of the texts alone."""
         ...
 
     def delete(self, article_ids: list[str]) -> None:
@@ -205,21 +209,22 @@ class FileBulk:
     def sentences(self, chunk_ids: list[str]) -> dict[str, Sentences]:
         return self._sentences("id", chunk_ids)
 
-    def article_sentences(self, article_ids: list[str]) -> dict[str, Sentences]:
-        return self._sentences("article_id", article_ids)
+    def article_sentences(self, article_ids: list[str], vectors: bool = True) -> dict[str, Sentences]:
+        return self._sentences("article_id", article_ids, vectors)
 
-    def _sentences(self, column: str, ids: list[str]) -> dict[str, Sentences]:
-        sql = f"SELECT id, article_id, first, spans, vectors FROM chunk WHERE {column} IN ({{}})"
+    def _sentences(self, column: str, ids: list[str], vectors: bool = True) -> dict[str, Sentences]:
+        packed = "vectors" if vectors else "NULL"
+        sql = f"SELECT id, article_id, first, spans, {packed} FROM chunk WHERE {column} IN ({{}})"
         rows = self._select(sql, list(dict.fromkeys(ids)))
         texts = self._texts(r[1] for r in rows)
         found = {}
-        for chunk_id, article_id, first, spans, vectors in rows:
+        for chunk_id, article_id, first, spans, blob in rows:
             pairs = spans_from_bytes(spans)
             found[chunk_id] = Sentences(
                 article_id,
                 first,
                 pairs,
-                vectors_from_bytes(vectors, len(pairs)),
+                vectors_from_bytes(blob, len(pairs)) if vectors else _NO_VECTORS,
                 texts.get(article_id, ""),
                 0,
             )
@@ -298,12 +303,12 @@ class ChromaBulk:
         rows = self._chunks.get(ids=list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"])
         return _from_records(rows)
 
-    def article_sentences(self, article_ids: list[str]) -> dict[str, Sentences]:
+    def article_sentences(self, article_ids: list[str], vectors: bool = True) -> dict[str, Sentences]:
         if not article_ids:
             return {}
         where = {"article_id": {"$in": list(dict.fromkeys(article_ids))}}
         rows = self._chunks.get(where=where, include=["documents", "metadatas"])
-        return _from_records(rows)
+        return _from_records(rows, vectors)
 
     def delete(self, article_ids: list[str]) -> None:
         """Nothing: the texts and sentences went with the records."""
@@ -324,13 +329,13 @@ class ChromaBulk:
             return False
 
 
-def _from_records(rows: dict[str, Any]) -> dict[str, Sentences]:
+def _from_records(rows: dict[str, Any], vectors: bool = True) -> dict[str, Sentences]:
     """Sentences by chunk id from chunk records (their documents and metadata)."""
     found = {}
     for chunk_id, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True):
         spans = unpack_spans(meta["_ss"])
-        vectors = unpack_vectors(meta["_sv"], len(spans))
+        packed = unpack_vectors(meta["_sv"], len(spans)) if vectors else _NO_VECTORS
         found[chunk_id] = Sentences(
-            meta["article_id"], int(meta["s_first"]), spans, vectors, text or "", int(meta["start"])
+            meta["article_id"], int(meta["s_first"]), spans, packed, text or "", int(meta["start"])
         )
     return found

@@ -308,6 +308,22 @@ class CorpusStore:
             offset += self._batch
 
     @_guarded
+    def sentence_texts(self, ids: list[str]) -> dict[str, str]:
+        """The texts of the sentences ``ids`` (``<article>:s<i>``) that exist, without reading
+        their vectors: what the keyword index reads of an article's lede, which must work while
+        a chunk's lost vectors await ``assistant check``'s repair."""
+        if not ids:
+            return {}
+        wanted = set(ids)
+        articles = list(dict.fromkeys(sentence_article(sid) for sid in ids))
+        found = {}
+        for chunk in self._bulk.article_sentences(articles, vectors=False).values():
+            for j, text in enumerate(chunk.texts()):
+                if (sid := sentence_id(chunk.article_id, chunk.first + j)) in wanted:
+                    found[sid] = text
+        return found
+
+    @_guarded
     def sentences(self, ids: list[str]) -> list[SentenceRow]:
         """The sentences ``ids`` (``<article>:s<i>``), from the sentences of their articles'
         chunks: one query by article (Chroma's SQLite metadata filter took 15 s at 60,000 chunks

@@ -33,6 +33,7 @@ import Stemmer
 from assistant.config import Settings
 from assistant.schema import Filters, day_int
 from assistant.store.corpus import OVERFETCH, CorpusStore
+from assistant.store.ids import sentence_id
 from assistant.store.records import Chunk
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,16 @@ log = logging.getLogger(__name__)
 # Change-log records are read back this far before the last one applied (ns): a write's record is
 # stamped just before it lands, and writers on other hosts may have clocks this far apart.
 REPLAY_MARGIN_NS = 120 * 1_000_000_000
-_FORMAT = "1"  # bump when the tables below change: an older file is then rebuilt
+_FORMAT = "2"  # bump when the tables below change: an older file's tables are made again
+# Each chunk is indexed with its article's context beside its own text: the headline and the first
+# LEDE_SENTENCES sentences, which name the event that a sentence deep in the story leaves out
+# ("killing 224 people" under a lede about the jet downed over Sinai). The context column weighs
+# CONTEXT_WEIGHT of the body in BM25 (docs/architecture.md, "Contextual keywords", has what it
+# gains out of fold).
+LEDE_SENTENCES = 2
+CONTEXT_WEIGHT = 0.5
+_BM25 = f"bm25(text, 1.0, {CONTEXT_WEIGHT})"  # FTS5's score, a weight per column
+_INSERT_BATCH = 2000  # chunks whose articles' headlines and ledes are read in one go
 _TOKEN = re.compile(r"\w+")
 # bm25s's STOPWORDS_EN (what its BM25Retriever dropped), written out: importing bm25s.stopwords runs
 # bm25s/__init__, which loads scipy.sparse, 0.15 s of every cold `assistant ask`.
@@ -71,7 +81,7 @@ CREATE TABLE IF NOT EXISTS chunk (
 );
 CREATE INDEX IF NOT EXISTS chunk_article ON chunk (article_id);
 CREATE TABLE IF NOT EXISTS applied (change_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5 (body, tokenize = 'porter unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5 (body, context, tokenize = 'porter unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab (text, 'row');
 """
 
@@ -121,8 +131,8 @@ class KeywordIndex:
                 return kept[:k]
             where, args = _where(filters)
             sql = (
-                f"SELECT chunk.*, text.body, -bm25(text) FROM text JOIN chunk ON chunk.rowid = text.rowid "
-                f"WHERE text MATCH ? AND {where} ORDER BY bm25(text) LIMIT ?"
+                f"SELECT chunk.*, text.body, -{_BM25} FROM text JOIN chunk ON chunk.rowid = text.rowid "
+                f"WHERE text MATCH ? AND {where} ORDER BY {_BM25} LIMIT ?"
             )
             rows = self._db.execute(sql, [match, *args, k]).fetchall()
         return [_chunk(row) for row in rows if row[-1] > 0]
@@ -165,6 +175,8 @@ class KeywordIndex:
         if revision == self._revision:
             return
         state = dict(self._db.execute("SELECT key, value FROM state").fetchall())
+        if state.get("format") != _FORMAT:
+            self._db.executescript("DROP TABLE IF EXISTS vocab; DROP TABLE IF EXISTS text;" + _SCHEMA)
         if state.get("format") != _FORMAT or state.get("store") != self._store.identity:
             self._rebuild()
         else:
@@ -215,6 +227,17 @@ class KeywordIndex:
             self._db.execute(f"DELETE FROM chunk WHERE article_id IN ({marks})", part)
 
     def _insert(self, chunks: Iterable[Chunk]) -> None:
+        batch: list[Chunk] = []
+        for chunk in chunks:
+            batch.append(chunk)
+            if len(batch) == _INSERT_BATCH:
+                self._insert_batch(batch)
+                batch = []
+        if batch:
+            self._insert_batch(batch)
+
+    def _insert_batch(self, chunks: list[Chunk]) -> None:
+        context = self._contexts(list({c.metadata["article_id"] for c in chunks}))
         for chunk in chunks:
             meta = chunk.metadata
             cursor = self._db.execute(
@@ -222,7 +245,23 @@ class KeywordIndex:
                 " published_int) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (chunk.chunk_id, *(meta.get(k) for k in _PUBLIC)),
             )
-            self._db.execute("INSERT INTO text (rowid, body) VALUES (?, ?)", (cursor.lastrowid, chunk.text))
+            self._db.execute(
+                "INSERT INTO text (rowid, body, context) VALUES (?, ?, ?)",
+                (cursor.lastrowid, chunk.text, context.get(meta["article_id"], "")),
+            )
+
+    def _contexts(self, article_ids: list[str]) -> dict[str, str]:
+        """Each article's headline and lede, as its chunks' context column holds them."""
+        titles = self._store.titles(article_ids)
+        lede = self._store.sentence_texts(
+            [sentence_id(a, i) for a in article_ids for i in range(LEDE_SENTENCES)]
+        )
+        return {
+            a: " ".join(
+                [titles.get(a, ""), *(lede.get(sentence_id(a, i), "") for i in range(LEDE_SENTENCES))]
+            ).strip()
+            for a in article_ids
+        }
 
 
 def _connect(path: Path | None) -> sqlite3.Connection:
@@ -242,7 +281,7 @@ def _connect(path: Path | None) -> sqlite3.Connection:
 # The top rows by BM25, then their chunk records and texts, best first.
 _TOP = (
     "SELECT chunk.*, text.body, -top.r FROM "
-    "(SELECT rowid, bm25(text) AS r FROM text WHERE text MATCH ? ORDER BY r LIMIT ?) AS top "
+    f"(SELECT rowid, {_BM25} AS r FROM text WHERE text MATCH ? ORDER BY r LIMIT ?) AS top "
     "JOIN chunk ON chunk.rowid = top.rowid JOIN text ON text.rowid = top.rowid ORDER BY top.r"
 )
 
