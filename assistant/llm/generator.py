@@ -172,10 +172,13 @@ class Generator:
             )
         if not supported:
             why = "gave nothing" if not draft.strip() else "wrote nothing the articles support"
+            # A generated sentence that the extractive answer quotes verbatim is shown as a quote
+            # with its citation, so it is not listed as an unverified claim beside it.
+            quoted = {c.quote for c in extractive.citations}
             return replace(
                 extractive,
                 notice=f"The language model {why}; this is the extractive answer, quoted from the articles.",
-                unverified=unverified,
+                unverified=[u for u in unverified if u not in quoted],
             )
         citations: list[Citation] = []
         parts = []
