@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from assistant.query.judge import previous_id
+from assistant.reader.text import passage
 from training.pairs import Pair, news_questions
 
 DEPTH = 16  # the ranker's top sentences a positive may come from (bench/rank_data.py keeps these)
@@ -67,9 +69,6 @@ def mined_news(folds: set[int], stores: Path) -> list[Pair]:
 
 
 def _pair(item, candidate, label: int, titles: dict[str, str], before: dict[str, str]) -> Pair:  # noqa: ANN001
-    from assistant.query.judge import previous_id
-    from assistant.reader.text import passage
-
     text = passage(
         candidate.row.text,
         titles.get(candidate.row.article_id),
