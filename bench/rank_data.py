@@ -1,6 +1,6 @@
 """Every ranked candidate of many questions, kept: what the answer ranker is fitted on.
 
-Usage: python bench/rank_data.py [--folds 1,2,3,4] [--squad N] [--news-per-year N] [--depth M]
+Usage: python bench/rank_data.py [--folds 1,2,3,4] [--squad N] [--news-per-year N] [--depth M] [--model DIR]
 
 Asks the questions of bench/answer_quality.py's parts (SQuAD 2.0 articles and news weeks of
 ``--folds``, each news year its own store, asked as of the question's date, plus removed
@@ -105,6 +105,7 @@ def main() -> int:
     parser.add_argument("--news-per-year", type=int, help="this many news questions a year (default: all)")
     parser.add_argument("--depth", type=int, default=DEPTH)
     parser.add_argument("--parts", default="squad,news", help="of squad, news, sample")
+    parser.add_argument("--model", default="default", help="answer model folder reading the top --depth")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     folds = frozenset(int(f) for f in args.folds.split(","))
@@ -117,11 +118,11 @@ def main() -> int:
         # The sample (seed and Wikinews questions) is in no fold: it is reported, never fitted on.
         target = OUT / f"items-{part}-{'dev' if part == 'sample' else _tag(folds)}.pkl"
         if part == "squad":
-            items = squad(args.squad, "default", folds, run)
+            items = squad(args.squad, args.model, folds, run)
         elif part == "news":
-            items = news(args.news_per_year, "default", folds, run)
+            items = news(args.news_per_year, args.model, folds, run)
         else:
-            items = sample("default", run)
+            items = sample(args.model, run)
         target.write_bytes(pickle.dumps(items))
         print(f"{len(items)} items -> {target}", file=sys.stderr)
     return 0
